@@ -1,0 +1,103 @@
+package daprx
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/shopmesh/shopmesh/internal/platform/config"
+	"github.com/shopmesh/shopmesh/internal/platform/httpserver"
+	"github.com/shopmesh/shopmesh/internal/platform/metrics"
+)
+
+func subscriptionServer(t *testing.T, subs ...Subscription) http.Handler {
+	t.Helper()
+	cfg := config.App{ID: "test", MaxBodyBytes: 1 << 20}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	e := httpserver.NewEngine(cfg, log, metrics.NewHTTP(metrics.NewRegistry()))
+	require.NoError(t, serveSubscriptions(subscriptionParams{Router: httpserver.NewRouter(cfg, e), Log: log, Subscriptions: subs}))
+	return e
+}
+
+func post(h http.Handler, path, body string) (int, string) {
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodPost, path, strings.NewReader(body)))
+	var out struct{ Status string }
+	_ = json.Unmarshal(w.Body.Bytes(), &out)
+	return w.Code, out.Status
+}
+
+func TestSubscribeAnswerRoutesByType(t *testing.T) {
+	h := subscriptionServer(t,
+		Subscription{Topic: "catalog", Types: []string{"product.created", "product.deleted"}, Handler: func(context.Context, Event) error { return nil }},
+		Subscription{Topic: "orders", Handler: func(context.Context, Event) error { return nil }},
+	)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/dapr/subscribe", nil))
+	require.Equal(t, http.StatusOK, w.Code)
+	assert.JSONEq(t, `[
+	  {"pubsubname":"pubsub","topic":"catalog","deadLetterTopic":"catalog-deadletter",
+	   "routes":{"default":"/events/catalog","rules":[
+	     {"match":"event.type == \"product.created\"","path":"/events/catalog/product.created"},
+	     {"match":"event.type == \"product.deleted\"","path":"/events/catalog/product.deleted"}]}},
+	  {"pubsubname":"pubsub","topic":"orders","deadLetterTopic":"orders-deadletter",
+	   "routes":{"default":"/events/orders/all"}}
+	]`, w.Body.String())
+
+	// Types nobody handles are acknowledged, not dead-lettered.
+	code, status := post(h, "/events/catalog", `{"id":"1","type":"category.created","data":{}}`)
+	assert.Equal(t, http.StatusOK, code)
+	assert.Equal(t, "SUCCESS", status)
+}
+
+func TestDeliveryOutcomes(t *testing.T) {
+	var got Event
+	var result error
+	h := subscriptionServer(t, Subscription{Topic: "catalog", Types: []string{"product.updated"},
+		Handler: func(_ context.Context, e Event) error { got = e; return result }})
+	path := "/events/catalog/product.updated"
+
+	_, status := post(h, path, `{"id":"e1","type":"product.updated","source":"catalog","data":{"id":"p1","version":2}}`)
+	assert.Equal(t, "SUCCESS", status)
+	assert.JSONEq(t, `{"id":"p1","version":2}`, string(got.Data))
+	assert.Equal(t, "e1", got.ID)
+
+	// Dapr 1.14's outbox delivers the data as a JSON string (text/plain).
+	_, status = post(h, path, `{"id":"e2","type":"product.updated","datacontenttype":"text/plain","data":"{\"id\":\"p2\",\"version\":3}"}`)
+	assert.Equal(t, "SUCCESS", status)
+	var v struct {
+		ID      string
+		Version int
+	}
+	require.NoError(t, got.Decode(&v))
+	assert.Equal(t, "p2", v.ID)
+	assert.Equal(t, 3, v.Version)
+
+	_, status = post(h, path, `{"id":"e3","type":"product.updated","data_base64":"eyJpZCI6InAzIn0="}`)
+	assert.Equal(t, "SUCCESS", status)
+	assert.JSONEq(t, `{"id":"p3"}`, string(got.Data))
+
+	result = errors.New("store down")
+	_, status = post(h, path, `{"id":"e4","type":"product.updated","data":{}}`)
+	assert.Equal(t, "RETRY", status)
+
+	result = fmt.Errorf("bad version: %w", ErrDrop)
+	_, status = post(h, path, `{"id":"e5","type":"product.updated","data":{}}`)
+	assert.Equal(t, "DROP", status)
+
+	result = nil
+	for _, body := range []string{`not json`, `{"id":"e6","type":"product.updated","data":"not json either"}`} {
+		_, status = post(h, path, body)
+		assert.Equal(t, "DROP", status, body)
+	}
+}

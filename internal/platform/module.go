@@ -1,0 +1,23 @@
+package platform
+
+import (
+	"go.uber.org/fx"
+
+	"github.com/shopmesh/shopmesh/internal/platform/config"
+	"github.com/shopmesh/shopmesh/internal/platform/daprx"
+	"github.com/shopmesh/shopmesh/internal/platform/health"
+	"github.com/shopmesh/shopmesh/internal/platform/httpserver"
+	"github.com/shopmesh/shopmesh/internal/platform/logging"
+	"github.com/shopmesh/shopmesh/internal/platform/metrics"
+)
+
+// Module is the kit every app starts from: configuration, JSON logging,
+// metrics, the HTTP server, health probes and the Dapr sidecar.
+var Module = fx.Options(
+	fx.Provide(config.Load),
+	logging.Module,
+	metrics.Module,
+	httpserver.Module,
+	health.Module,
+	daprx.Module,
+)

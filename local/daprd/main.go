@@ -1,0 +1,30 @@
+// Command daprd is the Dapr 1.14.0 runtime, built from the Go module proxy with
+// the stable components plus the few non-stable ones ShopMesh uses.
+//
+// Build with -tags stablecomponents; the version comes from -ldflags on
+// github.com/dapr/dapr/pkg/buildinfo.version (see local/build-daprd.sh).
+package main
+
+import (
+	"github.com/dapr/components-contrib/bindings/aws/ses"
+	"github.com/dapr/components-contrib/bindings/smtp"
+	redislock "github.com/dapr/components-contrib/lock/redis"
+	"github.com/dapr/components-contrib/secretstores/aws/secretmanager"
+	"github.com/dapr/dapr/cmd/daprd/app"
+	bindingsLoader "github.com/dapr/dapr/pkg/components/bindings"
+	lockLoader "github.com/dapr/dapr/pkg/components/lock"
+	secretstoresLoader "github.com/dapr/dapr/pkg/components/secretstores"
+
+	// The stable component set registers itself under the stablecomponents tag.
+	_ "github.com/dapr/dapr/cmd/daprd/components"
+)
+
+func main() {
+	// Non-stable components are only compiled into daprd's allcomponents
+	// build, which does not build on Go 1.26; register the ones we use here.
+	secretstoresLoader.DefaultRegistry.RegisterComponent(secretmanager.NewSecretManager, "aws.secretmanager")
+	bindingsLoader.DefaultRegistry.RegisterOutputBinding(smtp.NewSMTP, "smtp")
+	bindingsLoader.DefaultRegistry.RegisterOutputBinding(ses.NewAWSSES, "aws.ses")
+	lockLoader.DefaultRegistry.RegisterComponent(redislock.NewStandaloneRedisLock, "redis")
+	app.Run()
+}
