@@ -20,6 +20,13 @@ var (
 	ErrConflict = errors.New("state: concurrent modification")
 )
 
+// guarded asks the store to check an ETag. Dapr's default concurrency,
+// last-write, lets stores ignore ETags (Redis does), so every ETag-guarded
+// write says first-write explicitly.
+func guarded() *dapr.StateOptions {
+	return &dapr.StateOptions{Concurrency: dapr.StateConcurrencyFirstWrite, Consistency: dapr.StateConsistencyStrong}
+}
+
 // State is one state store component holding JSON values.
 type State struct {
 	client dapr.Client
@@ -95,7 +102,7 @@ func (s *State) Save(ctx context.Context, key string, v any, etag string) error 
 	if etag == "" {
 		err = s.client.SaveState(ctx, s.store, key, data, nil)
 	} else {
-		err = s.client.SaveStateWithETag(ctx, s.store, key, data, etag, nil)
+		err = s.client.SaveStateWithETag(ctx, s.store, key, data, etag, nil, dapr.WithConcurrency(dapr.StateConcurrencyFirstWrite))
 	}
 	return s.wrap("save", key, err)
 }
@@ -129,7 +136,7 @@ func (s *State) Delete(ctx context.Context, key, etag string) error {
 	if etag == "" {
 		err = s.client.DeleteState(ctx, s.store, key, nil)
 	} else {
-		err = s.client.DeleteStateWithETag(ctx, s.store, key, &dapr.ETag{Value: etag}, nil, nil)
+		err = s.client.DeleteStateWithETag(ctx, s.store, key, &dapr.ETag{Value: etag}, nil, guarded())
 	}
 	return s.wrap("delete", key, err)
 }
@@ -152,6 +159,7 @@ func (s *State) Transact(ctx context.Context, ops ...Op) error {
 		item := &dapr.SetStateItem{Key: op.Key, Metadata: op.Metadata}
 		if op.ETag != "" {
 			item.Etag = &dapr.ETag{Value: op.ETag}
+			item.Options = guarded()
 		}
 		typ := dapr.StateOperationTypeUpsert
 		if op.Delete {
