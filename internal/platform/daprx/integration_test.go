@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -141,6 +142,8 @@ func start(t *testing.T) harness {
 	app := fxtest.New(t,
 		platform.Module,
 		fx.Replace(cfg),
+		fx.Decorate(func() *slog.Logger { return slog.New(slog.DiscardHandler) }),
+		fx.NopLogger,
 		fx.Provide(daprx.AsSubscription(func() daprx.Subscription {
 			return daprx.Subscription{Topic: "kittest-" + run, Types: []string{"thing.saved"}, Handler: func(_ context.Context, e daprx.Event) error {
 				events <- e
@@ -277,4 +280,3 @@ func TestSidecarRefusesCallsWithoutTheToken(t *testing.T) {
 	resp.Body.Close()
 	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
 }
-

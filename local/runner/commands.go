@@ -1,0 +1,167 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"github.com/shopmesh/shopmesh/local/stack"
+)
+
+const usage = `usage: runner <command> [flags]
+
+commands:
+  up [-profile NAME] [-timeout D]  start every app of dapr/dapr.yaml with its daprd
+                                   (apps already running are left alone) and wait
+                                   until each answers 200 on /readyz
+  down                             stop everything up started (by pid file)
+  ps                               show apps and sidecars with pid, state and ports
+  logs [-n N] [app]                last N (100) lines of an app's logs, or of all
+
+common flags (after the command):
+  -root DIR      repo root (default: found from the working directory)
+  -template F    Multi-App Run template (default: <root>/dapr/dapr.yaml)
+`
+
+// env is what every command needs.
+type env struct {
+	layout   stack.Layout
+	template string
+}
+
+func commonFlags(fs *flag.FlagSet) func() (env, error) {
+	root := fs.String("root", "", "repo root (default: found from the working directory)")
+	tmpl := fs.String("template", "", "Multi-App Run template (default: <root>/"+stack.TemplatePath+")")
+	return func() (env, error) {
+		r := *root
+		if r == "" {
+			var err error
+			if r, err = stack.FindRoot(""); err != nil {
+				return env{}, err
+			}
+		}
+		l, err := stack.NewLayout(r)
+		if err != nil {
+			return env{}, err
+		}
+		t := *tmpl
+		if t == "" {
+			t = filepath.Join(l.Root, stack.TemplatePath)
+		}
+		return env{layout: l, template: t}, nil
+	}
+}
+
+func run(ctx context.Context, args []string, out io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(out, usage)
+		return errors.New("missing command")
+	}
+	cmd, args := args[0], args[1:]
+	fs := flag.NewFlagSet("runner "+cmd, flag.ContinueOnError)
+	fs.SetOutput(out)
+	getEnv := commonFlags(fs)
+	switch cmd {
+	case "up":
+		profile := fs.String("profile", stack.DefaultProfile, "components profile: components/NAME replaces components/local")
+		timeout := fs.Duration("timeout", stack.DefaultReadyTimeout, "how long to wait for every app's /readyz")
+		if err := parse(fs, args, 0); err != nil {
+			return err
+		}
+		e, err := getEnv()
+		if err != nil {
+			return err
+		}
+		t, err := stack.LoadTemplate(e.template)
+		if err != nil {
+			return err
+		}
+		return stack.Up(ctx, e.layout, t, stack.UpOptions{Profile: *profile, ReadyTimeout: *timeout, Out: out})
+	case "down":
+		if err := parse(fs, args, 0); err != nil {
+			return err
+		}
+		e, err := getEnv()
+		if err != nil {
+			return err
+		}
+		return stack.Down(ctx, e.layout, out)
+	case "ps":
+		if err := parse(fs, args, 0); err != nil {
+			return err
+		}
+		e, err := getEnv()
+		if err != nil {
+			return err
+		}
+		t, err := stack.LoadTemplate(e.template)
+		if err != nil {
+			return err
+		}
+		rows, err := stack.Status(ctx, e.layout, t)
+		if err != nil {
+			return err
+		}
+		stack.PrintStatus(out, rows)
+		return nil
+	case "logs":
+		n := fs.Int("n", 100, "lines per log file")
+		if err := parse(fs, args, 1); err != nil {
+			return err
+		}
+		e, err := getEnv()
+		if err != nil {
+			return err
+		}
+		if fs.NArg() == 1 {
+			return stack.Logs(e.layout, fs.Arg(0), *n, out)
+		}
+		t, err := stack.LoadTemplate(e.template)
+		if err != nil {
+			return err
+		}
+		shown := 0
+		for _, id := range t.IDs() {
+			switch err := stack.Logs(e.layout, id, *n, out); {
+			case errors.Is(err, stack.ErrNoLogs):
+			case err != nil:
+				return err
+			default:
+				shown++
+			}
+		}
+		if shown == 0 {
+			fmt.Fprintf(out, "no app logs in %s\n", e.layout.LogDir)
+		}
+		return nil
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(out, usage)
+		return nil
+	default:
+		fmt.Fprint(out, usage)
+		return fmt.Errorf("unknown command %q", cmd)
+	}
+}
+
+// parse parses flags and allows at most maxArgs positional arguments; flags
+// may also follow the positional argument (`logs gateway -n 20`).
+func parse(fs *flag.FlagSet, args []string, maxArgs int) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var pos []string
+	for fs.NArg() > 0 {
+		pos = append(pos, fs.Arg(0))
+		if err := fs.Parse(fs.Args()[1:]); err != nil {
+			return err
+		}
+	}
+	if len(pos) > maxArgs {
+		return fmt.Errorf("%s: unexpected arguments %q", fs.Name(), pos)
+	}
+	// Leave the positional arguments where fs.Arg finds them.
+	return fs.Parse(append([]string{"--"}, pos...))
+}

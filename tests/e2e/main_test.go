@@ -1,0 +1,159 @@
+// Package e2e drives the running platform over HTTP as a client would. It
+// reuses a stack that is already up, or starts one with `go tool task up`.
+// The tests run only with SHOPMESH_INTEGRATION=1 (`go tool task test` sets it).
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+var gateway = envOr("SHOPMESH_GATEWAY_URL", "http://127.0.0.1:8080")
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+func TestMain(m *testing.M) {
+	if os.Getenv("SHOPMESH_INTEGRATION") == "" {
+		fmt.Println("e2e: skipped; set SHOPMESH_INTEGRATION=1 (go tool task test does)")
+		os.Exit(m.Run())
+	}
+	if !ready(gateway) {
+		cmd := exec.Command("go", "tool", "task", "up")
+		cmd.Dir = repoRoot()
+		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+		if err := cmd.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, "e2e: go tool task up:", err)
+			os.Exit(1)
+		}
+	}
+	os.Exit(m.Run())
+}
+
+func requireStack(t *testing.T) {
+	t.Helper()
+	if os.Getenv("SHOPMESH_INTEGRATION") == "" {
+		t.Skip("e2e: set SHOPMESH_INTEGRATION=1")
+	}
+}
+
+func repoRoot() string {
+	dir, _ := os.Getwd()
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "dapr", "dapr.yaml")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			panic("e2e: repository root not found")
+		}
+		dir = parent
+	}
+}
+
+func ready(base string) bool {
+	c := http.Client{Timeout: 2 * time.Second}
+	resp, err := c.Get(base + "/readyz")
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
+// response is a read HTTP answer.
+type response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+func (r response) decode(t *testing.T, v any) {
+	t.Helper()
+	require.NoError(t, json.Unmarshal(r.Body, v), "body: %s", r.Body)
+}
+
+var client = &http.Client{Timeout: 15 * time.Second}
+
+// call sends a request; body may be nil, a string, []byte or a value to JSON-encode.
+func call(t *testing.T, method, url string, body any, header ...string) response {
+	t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		data, err := json.Marshal(b)
+		require.NoError(t, err)
+		rd = bytes.NewReader(data)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, url, rd)
+	require.NoError(t, err)
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := client.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return response{Status: resp.StatusCode, Header: resp.Header, Body: data}
+}
+
+// problem is what every error answer must be.
+type problem struct {
+	Type   string `json:"type"`
+	Title  string `json:"title"`
+	Status int    `json:"status"`
+	Detail string `json:"detail"`
+	Errors []struct {
+		Field  string `json:"field"`
+		Detail string `json:"detail"`
+	} `json:"errors"`
+}
+
+func requireProblem(t *testing.T, r response, status int) problem {
+	t.Helper()
+	require.Equal(t, status, r.Status, "body: %s", r.Body)
+	require.Equal(t, "application/problem+json", r.Header.Get("Content-Type"))
+	var p problem
+	r.decode(t, &p)
+	require.Equal(t, status, p.Status)
+	require.NotEmpty(t, p.Type)
+	require.NotEmpty(t, p.Title)
+	return p
+}
+
+// eventually polls f until it holds or the timeout passes.
+func eventually(t *testing.T, timeout time.Duration, what string, f func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !f() {
+		require.True(t, time.Now().Before(deadline), "timed out waiting: %s", what)
+		time.Sleep(100 * time.Millisecond)
+	}
+}
