@@ -1,0 +1,113 @@
+package graphql
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/gin-gonic/gin"
+	"github.com/vektah/gqlparser/v2/ast"
+	"go.uber.org/fx"
+
+	"github.com/shopmesh/shopmesh/apps/gateway/cache"
+	"github.com/shopmesh/shopmesh/apps/gateway/graphql/exec"
+	"github.com/shopmesh/shopmesh/apps/gateway/ratelimit"
+	"github.com/shopmesh/shopmesh/internal/platform/config"
+	"github.com/shopmesh/shopmesh/internal/platform/httpserver"
+	"github.com/shopmesh/shopmesh/internal/platform/problem"
+)
+
+// Path is where the graph is served.
+const Path = "/graphql"
+
+// Module serves the graph, rate limited, on the public router.
+var Module = fx.Options(
+	fx.Provide(func() (Config, error) { return LoadConfig(os.LookupEnv) }),
+	fx.Invoke(func(r httpserver.Router, l *ratelimit.Limiter, cat *cache.Catalog, log *slog.Logger, cfg Config) {
+		Mount(r.Public.Group("", l.Middleware), NewHandler(cat, log, cfg), cfg)
+	}),
+)
+
+// Config guards the endpoint against expensive requests.
+type Config struct {
+	// ComplexityLimit caps the fields (aliases included) one operation may
+	// select, which bounds the catalog calls one request can cause.
+	ComplexityLimit int
+	MaxBodyBytes    int64
+	Introspection   bool
+}
+
+// LoadConfig reads Config through lookup (os.LookupEnv in production).
+func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
+	l := config.NewLoader(lookup)
+	cfg := Config{
+		ComplexityLimit: l.Int("GRAPHQL_COMPLEXITY_LIMIT", 200),
+		MaxBodyBytes:    int64(l.Int("GRAPHQL_MAX_BODY_BYTES", 64<<10)),
+		Introspection:   l.Bool("GRAPHQL_INTROSPECTION", true),
+	}
+	errs := []error{l.Err()}
+	if cfg.ComplexityLimit < 1 {
+		errs = append(errs, errors.New("config GRAPHQL_COMPLEXITY_LIMIT: must be at least 1"))
+	}
+	if cfg.MaxBodyBytes < 1 {
+		errs = append(errs, errors.New("config GRAPHQL_MAX_BODY_BYTES: must be at least 1"))
+	}
+	return cfg, errors.Join(errs...)
+}
+
+// NewHandler returns the GraphQL endpoint over cat: queries by POST (JSON)
+// and GET.
+func NewHandler(cat Catalog, log *slog.Logger, cfg Config) http.Handler {
+	r := &Resolver{cat: cat, log: log}
+	srv := handler.New(exec.NewExecutableSchema(exec.Config{Resolvers: r}))
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.SetErrorPresenter(r.presentError)
+	srv.SetRecoverFunc(r.recoverPanic)
+	if cfg.Introspection {
+		srv.Use(extension.Introspection{})
+	}
+	srv.Use(extension.FixedComplexityLimit(cfg.ComplexityLimit))
+	return srv
+}
+
+// Mount serves h at Path on r.
+func Mount(r gin.IRouter, h http.Handler, cfg Config) {
+	serve := gin.WrapH(h)
+	r.GET(Path, serve)
+	r.POST(Path, limitBody(cfg.MaxBodyBytes), serve)
+}
+
+// limitBody reads the body up front, so an oversized one is a 413 problem
+// rather than a GraphQL error about an unreadable request.
+func limitBody(maxBytes int64) gin.HandlerFunc {
+	tooLarge := func(c *gin.Context) {
+		httpserver.Abort(c, problem.New(problem.TypeTooLarge, http.StatusRequestEntityTooLarge, "the GraphQL request exceeds the size limit"))
+	}
+	return func(c *gin.Context) {
+		if c.Request.ContentLength > maxBytes {
+			tooLarge(c)
+			return
+		}
+		body, err := io.ReadAll(io.LimitReader(c.Request.Body, maxBytes+1))
+		var platformLimit *http.MaxBytesError
+		switch {
+		case errors.As(err, &platformLimit) || int64(len(body)) > maxBytes:
+			tooLarge(c)
+			return
+		case err != nil:
+			httpserver.Abort(c, problem.Malformed("the request body could not be read"))
+			return
+		}
+		c.Request.Body = io.NopCloser(bytes.NewReader(body))
+		c.Next()
+	}
+}

@@ -1,0 +1,33 @@
+// Command gateway serves ShopMesh's public API: REST under /api/v1 and
+// GraphQL at /graphql, in front of the services it reaches through its Dapr
+// sidecar, with a response cache and per-client rate limits in Redis.
+package main
+
+import (
+	"go.uber.org/fx"
+
+	"github.com/shopmesh/shopmesh/apps/gateway/cache"
+	"github.com/shopmesh/shopmesh/apps/gateway/catalogclient"
+	"github.com/shopmesh/shopmesh/apps/gateway/graphql"
+	"github.com/shopmesh/shopmesh/apps/gateway/openapi"
+	"github.com/shopmesh/shopmesh/apps/gateway/ratelimit"
+	"github.com/shopmesh/shopmesh/apps/gateway/redisconn"
+	"github.com/shopmesh/shopmesh/apps/gateway/rest"
+	"github.com/shopmesh/shopmesh/internal/platform"
+)
+
+func main() {
+	fx.New(modules).Run()
+}
+
+// modules is the whole app; the route test builds it too.
+var modules = fx.Options(
+	platform.Module,
+	redisconn.Module,
+	catalogclient.Module,
+	cache.Module,
+	ratelimit.Module,
+	rest.Module,
+	graphql.Module,
+	openapi.Module,
+)
