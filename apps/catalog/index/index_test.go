@@ -19,13 +19,13 @@ type memKV struct {
 	mu   sync.Mutex
 	data map[string][]byte
 	ver  map[string]int
-	// failPutAfter, when set, makes the next Put of that key fail once,
-	// standing in for a crash between the steps of a split.
-	failOnce map[string]bool
+	// crash, when set, is asked before each write ("put" or "create") and
+	// fails the write if it says so: a process dying between two steps.
+	crash func(op, key string) bool
 }
 
 func newMemKV() *memKV {
-	return &memKV{data: map[string][]byte{}, ver: map[string]int{}, failOnce: map[string]bool{}}
+	return &memKV{data: map[string][]byte{}, ver: map[string]int{}}
 }
 
 func (m *memKV) Get(_ context.Context, key string, v any) (string, error) {
@@ -41,8 +41,7 @@ func (m *memKV) Get(_ context.Context, key string, v any) (string, error) {
 func (m *memKV) Put(_ context.Context, key string, v any, etag string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.failOnce[key] {
-		delete(m.failOnce, key)
+	if m.crash != nil && m.crash("put", key) {
 		return fmt.Errorf("injected failure writing %s", key)
 	}
 	if etag != "" && etag != strconv.Itoa(m.ver[key]) {
@@ -57,6 +56,9 @@ func (m *memKV) Put(_ context.Context, key string, v any, etag string) error {
 func (m *memKV) Create(_ context.Context, key string, v any) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.crash != nil && m.crash("create", key) {
+		return fmt.Errorf("injected failure creating %s", key)
+	}
 	if _, ok := m.data[key]; ok {
 		return ErrConflict
 	}
@@ -137,24 +139,91 @@ func TestConcurrentAdds(t *testing.T) {
 	assert.True(t, slices.IsSorted(got))
 }
 
-// A crash after the head names the new chunk but before the old one is
-// trimmed leaves ids in two chunks; readers must still see each once.
-func TestInterruptedSplitShowsNoDuplicates(t *testing.T) {
+// A split that dies after any of its steps leaves the set readable, with
+// every id once, and the next write finishes it.
+func TestInterruptedSplitsAreFinishedByTheNextWriter(t *testing.T) {
+	steps := map[string]func(s *Set) func(op, key string) bool{
+		"after sealing": func(s *Set) func(op, key string) bool {
+			return func(op, key string) bool { return op == "create" && key != s.headKey() }
+		},
+		"after creating the new chunk": func(s *Set) func(op, key string) bool {
+			return func(op, key string) bool { return op == "put" && key == s.headKey() }
+		},
+		"after updating the head": func(s *Set) func(op, key string) bool {
+			puts := 0
+			return func(op, key string) bool {
+				if op == "put" && key == s.chunkKey(firstChunk) {
+					puts++
+					return puts == 2 // the seal is the first put, the trim the second
+				}
+				return false
+			}
+		},
+	}
+	for name, crashAt := range steps {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			kv := newMemKV()
+			s := New(kv, "all")
+			for i := range MaxChunk {
+				require.NoError(t, s.Add(ctx, id(i)))
+			}
+			kv.crash = crashAt(s)
+			require.Error(t, s.Add(ctx, id(MaxChunk)))
+			kv.mu.Lock()
+			kv.crash = nil
+			kv.mu.Unlock()
+
+			got := all(t, s, 64)
+			assert.True(t, slices.IsSorted(got))
+			assert.Len(t, slices.Compact(slices.Clone(got)), len(got), "no id twice")
+			assert.Len(t, got, MaxChunk+1, "the sealed chunk already holds the new id")
+
+			require.NoError(t, s.Remove(ctx, id(0)))
+			require.NoError(t, s.Add(ctx, id(MaxChunk+1)))
+			got = all(t, s, 64)
+			assert.Len(t, got, MaxChunk+1)
+			assert.Len(t, slices.Compact(slices.Clone(got)), len(got))
+
+			var h head
+			_, err := kv.Get(ctx, s.headKey(), &h)
+			require.NoError(t, err)
+			assert.Len(t, h.Chunks, 2, "the split was finished")
+		})
+	}
+}
+
+func TestConcurrentAddsAndRemoves(t *testing.T) {
 	ctx := context.Background()
-	kv := newMemKV()
-	s := New(kv, "all")
-	for i := range MaxChunk {
+	s := New(newMemKV(), "all")
+	const n = 2000
+	for i := 0; i < n; i += 2 {
 		require.NoError(t, s.Add(ctx, id(i)))
 	}
-	kv.failOnce[s.chunkKey("0")] = true // the trim of chunk 0 fails
-	require.Error(t, s.Add(ctx, id(MaxChunk)))
-
-	got := all(t, s, 64)
-	assert.Len(t, got, MaxChunk+1)
-	assert.True(t, slices.IsSorted(got))
-	assert.Len(t, slices.Compact(slices.Clone(got)), len(got))
-
-	// The next write to chunk 0 drops what it no longer owns.
-	require.NoError(t, s.Remove(ctx, id(0)))
-	assert.Len(t, all(t, s, 64), MaxChunk)
+	var wg sync.WaitGroup
+	for w := range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < n; i += 6 {
+				if i%2 == 0 {
+					assert.NoError(t, s.Remove(ctx, id(i)))
+				} else {
+					assert.NoError(t, s.Add(ctx, id(i)))
+				}
+			}
+		}()
+	}
+	// Readers page through while writers split chunks under them.
+	for range 20 {
+		got := all(t, s, 97)
+		assert.True(t, slices.IsSorted(got))
+		assert.Len(t, slices.Compact(slices.Clone(got)), len(got))
+	}
+	wg.Wait()
+	got := all(t, s, 100)
+	require.Len(t, got, n/2)
+	for i, v := range got {
+		assert.Equal(t, id(2*i+1), v)
+	}
 }
