@@ -3,6 +3,7 @@ package contracts
 // App ids, as in dapr/dapr.yaml (a test keeps the two in step).
 const (
 	AppGateway = "gateway"
+	AppUsers   = "users"
 	AppCatalog = "catalog"
 )
 
@@ -12,11 +13,13 @@ const (
 	PubSub       = "pubsub"
 	SecretStore  = "secretstore"
 	CatalogStore = "catalog-store"
+	UsersStore   = "users-store"
 )
 
 // Topics, one per aggregate. Every subscription dead-letters to DeadLetter(topic).
 const (
 	TopicCatalog = "catalog"
+	TopicUsers   = "users"
 )
 
 // DeadLetter names the topic that receives a topic's poison messages.
