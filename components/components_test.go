@@ -52,6 +52,7 @@ var shared = []string{"pubsub", "secretstore"}
 // outboxTopics: the stores that publish every committed write, and where.
 var outboxTopics = map[string]string{
 	"catalog-store":  "catalog",
+	"users-store":    "users",
 	"orders-store":   "orders",
 	"payments-store": "payments",
 }
@@ -498,7 +499,7 @@ func TestDocsListEveryComponent(t *testing.T) {
 			t.Errorf("docs/aws-components.md does not mention %s's type %s", c.Metadata.Name, c.Spec.Type)
 		}
 	}
-	for topic, store := range map[string]string{"catalog": "catalog", "orders": "orders", "payments": "payments"} {
+	for topic, store := range map[string]string{"catalog": "catalog", "users": "users", "orders": "orders", "payments": "payments"} {
 		want := "shopmesh" + store + topic + "outbox"
 		if !bytes.Contains(doc, []byte(want)) {
 			t.Errorf("docs/aws-components.md does not list the outbox topic %s to pre-create on MSK", want)

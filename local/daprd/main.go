@@ -9,10 +9,12 @@ import (
 	"github.com/dapr/components-contrib/bindings/aws/ses"
 	"github.com/dapr/components-contrib/bindings/smtp"
 	redislock "github.com/dapr/components-contrib/lock/redis"
+	nrsqlite "github.com/dapr/components-contrib/nameresolution/sqlite"
 	"github.com/dapr/components-contrib/secretstores/aws/secretmanager"
 	"github.com/dapr/dapr/cmd/daprd/app"
 	bindingsLoader "github.com/dapr/dapr/pkg/components/bindings"
 	lockLoader "github.com/dapr/dapr/pkg/components/lock"
+	nrLoader "github.com/dapr/dapr/pkg/components/nameresolution"
 	secretstoresLoader "github.com/dapr/dapr/pkg/components/secretstores"
 
 	// The stable component set registers itself under the stablecomponents tag.
@@ -26,5 +28,8 @@ func main() {
 	bindingsLoader.DefaultRegistry.RegisterOutputBinding(smtp.NewSMTP, "smtp")
 	bindingsLoader.DefaultRegistry.RegisterOutputBinding(ses.NewAWSSES, "aws.ses")
 	lockLoader.DefaultRegistry.RegisterComponent(redislock.NewStandaloneRedisLock, "redis")
+	// Local name resolution in a file of the checkout: mDNS would also find
+	// apps of other ShopMesh stacks on the machine or the LAN.
+	nrLoader.DefaultRegistry.RegisterComponent(nrsqlite.NewResolver, "sqlite")
 	app.Run()
 }

@@ -14,6 +14,7 @@ import (
 // is added to internal/contracts and to dapr/dapr.yaml.
 var appConstants = []string{
 	contracts.AppGateway,
+	contracts.AppUsers,
 	contracts.AppCatalog,
 }
 

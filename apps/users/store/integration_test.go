@@ -1,0 +1,275 @@
+package store_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	dapr "github.com/dapr/go-sdk/client"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/fx"
+	"go.uber.org/fx/fxtest"
+
+	"github.com/shopmesh/shopmesh/apps/users/secrets"
+	"github.com/shopmesh/shopmesh/apps/users/store"
+	"github.com/shopmesh/shopmesh/internal/contracts"
+	"github.com/shopmesh/shopmesh/internal/platform"
+	"github.com/shopmesh/shopmesh/internal/platform/config"
+	"github.com/shopmesh/shopmesh/internal/platform/daprx"
+)
+
+// These tests run store.Dapr against a real daprd 1.14.0, the local
+// PostgreSQL (the users database, own table prefix) and Redis, like the
+// kit's daprx integration tests. `go tool task test` sets
+// SHOPMESH_INTEGRATION=1; without it they skip. SHOPMESH_REDIS_PORT picks
+// another Redis port than 16379.
+
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	require.NoError(t, err)
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "dapr", "dapr.yaml")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		require.NotEqual(t, parent, dir, "repository root not found")
+		dir = parent
+	}
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+type harness struct {
+	client dapr.Client
+	events chan daprx.Event
+}
+
+func start(t *testing.T) harness {
+	if os.Getenv("SHOPMESH_INTEGRATION") == "" {
+		t.Skip("integration test: set SHOPMESH_INTEGRATION=1 with the local infra up (go tool task test does)")
+	}
+	root := repoRoot(t)
+	daprd := filepath.Join(root, ".local", "bin", "daprd")
+	require.FileExists(t, daprd, "run go tool task build:daprd")
+	b, err := os.ReadFile(filepath.Join(root, ".local", "secrets.json"))
+	require.NoError(t, err, "run go tool task infra:up first")
+	var local map[string]string
+	require.NoError(t, json.Unmarshal(b, &local))
+	dsn := local["users-store-dsn"]
+	require.NotEmpty(t, dsn, "no users-store-dsn: run go tool task infra:up and migrate")
+	redis := "127.0.0.1:" + cmpOr(os.Getenv("SHOPMESH_REDIS_PORT"), "16379")
+
+	run := strconv.FormatInt(time.Now().UnixNano(), 36)
+	appID, topic := "userstest-"+run, "userstest-"+run
+	dir := t.TempDir()
+	secretsFile := filepath.Join(dir, "secrets.json")
+	require.NoError(t, os.WriteFile(secretsFile, []byte(`{"jwt-signing-key-id":"kid-1"}`), 0o600))
+	files := map[string]string{
+		"users-store.yaml": fmt.Sprintf(`apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata: {name: %s}
+spec:
+  type: state.postgresql
+  version: v2
+  metadata:
+  - {name: connectionString, value: %q}
+  - {name: tablePrefix, value: "userstest_"}
+  - {name: keyPrefix, value: %q}
+  - {name: outboxPublishPubsub, value: pubsub}
+  - {name: outboxPublishTopic, value: %q}
+  - {name: outboxDiscardWhenMissingState, value: "true"}
+`, contracts.UsersStore, dsn, appID, topic),
+		"pubsub.yaml": fmt.Sprintf(`apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata: {name: pubsub}
+spec:
+  type: pubsub.redis
+  version: v1
+  metadata:
+  - {name: redisHost, value: %q}
+`, redis),
+		"secretstore.yaml": fmt.Sprintf(`apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata: {name: %s}
+spec:
+  type: secretstores.local.file
+  version: v1
+  metadata:
+  - {name: secretsFile, value: %q}
+`, contracts.SecretStore, secretsFile),
+	}
+	resources := filepath.Join(dir, "resources")
+	require.NoError(t, os.Mkdir(resources, 0o700))
+	for name, body := range files {
+		require.NoError(t, os.WriteFile(filepath.Join(resources, name), []byte(body), 0o600))
+	}
+
+	cfg := config.App{
+		ID: appID, ListenHost: "127.0.0.1", Port: freePort(t), DaprHTTPPort: freePort(t), DaprGRPCPort: freePort(t),
+		DaprAPIToken: "dapr-token-" + run, AppAPIToken: "app-token-" + run,
+		MaxBodyBytes: 1 << 20, ShutdownTimeout: 5 * time.Second,
+	}
+	events := make(chan daprx.Event, 16)
+	var client dapr.Client
+	app := fxtest.New(t,
+		platform.Module,
+		fx.Replace(cfg),
+		fx.Decorate(func() *slog.Logger { return slog.New(slog.DiscardHandler) }),
+		fx.NopLogger,
+		fx.Provide(daprx.AsSubscription(func() daprx.Subscription {
+			return daprx.Subscription{Topic: topic, Types: []string{contracts.UserRegistered}, Handler: func(_ context.Context, e daprx.Event) error {
+				events <- e
+				return nil
+			}}
+		})),
+		fx.Populate(&client),
+	)
+	app.RequireStart()
+	t.Cleanup(app.RequireStop)
+
+	cmd := exec.Command(daprd,
+		"--app-id", appID, "--app-port", strconv.Itoa(cfg.Port),
+		"--dapr-http-port", strconv.Itoa(cfg.DaprHTTPPort), "--dapr-grpc-port", strconv.Itoa(cfg.DaprGRPCPort),
+		"--dapr-internal-grpc-port", strconv.Itoa(freePort(t)), "--metrics-port", strconv.Itoa(freePort(t)),
+		"--resources-path", resources, "--app-channel-address", "127.0.0.1", "--log-level", "warn")
+	cmd.Env = append(os.Environ(), "DAPR_API_TOKEN="+cfg.DaprAPIToken, "APP_API_TOKEN="+cfg.AppAPIToken)
+	logFile, err := os.Create(filepath.Join(dir, "daprd.log"))
+	require.NoError(t, err)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		_, _ = cmd.Process.Wait()
+		if t.Failed() {
+			b, _ := os.ReadFile(logFile.Name())
+			t.Logf("daprd log:\n%s", b)
+		}
+	})
+
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/readyz", cfg.Port))
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		require.True(t, time.Now().Before(deadline), "sidecar not ready in time")
+		time.Sleep(200 * time.Millisecond)
+	}
+	return harness{client: client, events: events}
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+type rec struct {
+	N int `json:"n"`
+}
+
+func TestDaprKVAgainstPostgres(t *testing.T) {
+	h := start(t)
+	ctx := context.Background()
+	kv := store.NewDapr(h.client)
+	var got rec
+
+	_, err := kv.Get(ctx, "missing", &got)
+	require.ErrorIs(t, err, store.ErrNotFound)
+
+	// First-write, with and without a TTL (the TTL path calls the client
+	// directly and must map refusals the same way).
+	require.NoError(t, kv.Create(ctx, "a", rec{1}, 0))
+	require.ErrorIs(t, kv.Create(ctx, "a", rec{2}, 0), store.ErrConflict)
+	require.NoError(t, kv.Create(ctx, "t", rec{1}, time.Hour))
+	require.ErrorIs(t, kv.Create(ctx, "t", rec{2}, time.Hour), store.ErrConflict)
+
+	// ETags, with and without a TTL.
+	for _, ttl := range []time.Duration{0, time.Hour} {
+		etag, err := kv.Get(ctx, "a", &got)
+		require.NoError(t, err)
+		require.NoError(t, kv.Save(ctx, "a", rec{got.N + 1}, etag, ttl))
+		require.ErrorIs(t, kv.Save(ctx, "a", rec{99}, etag, ttl), store.ErrConflict, "stale etag, ttl %s", ttl)
+	}
+	etag, err := kv.Get(ctx, "a", &got)
+	require.NoError(t, err)
+	assert.Equal(t, rec{3}, got)
+	require.ErrorIs(t, kv.Delete(ctx, "a", "00000000-0000-0000-0000-000000000000"), store.ErrConflict)
+	require.NoError(t, kv.Delete(ctx, "a", etag))
+	require.NoError(t, kv.Delete(ctx, "a", ""), "deleting nothing is fine")
+
+	// TTLs expire; an expired key can be created again.
+	require.NoError(t, kv.Save(ctx, "short", rec{1}, "", time.Second))
+	time.Sleep(2500 * time.Millisecond)
+	_, err = kv.Get(ctx, "short", &got)
+	require.ErrorIs(t, err, store.ErrNotFound)
+	require.NoError(t, kv.Create(ctx, "short", rec{2}, time.Hour))
+
+	// Concurrent first-writes of one key: exactly one wins.
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	wins := 0
+	for i := range 10 {
+		wg.Go(func() {
+			err := kv.Create(ctx, "race", rec{i}, 0)
+			if err == nil {
+				mu.Lock()
+				wins++
+				mu.Unlock()
+			} else if !errors.Is(err, store.ErrConflict) {
+				t.Errorf("create: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	assert.Equal(t, 1, wins)
+}
+
+func TestProfileCreationIsPublished(t *testing.T) {
+	h := start(t)
+	kv := store.NewDapr(h.client)
+	ev := contracts.UserEvent{ID: "u-1", Email: "ann@example.com", Name: "Ann", RegisteredAt: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	require.NoError(t, kv.SaveAndPublish(context.Background(), "user|u-1", ev, contracts.UserRegistered))
+	select {
+	case e := <-h.events:
+		assert.Equal(t, contracts.UserRegistered, e.Type)
+		var got contracts.UserEvent
+		require.NoError(t, e.Decode(&got))
+		assert.Equal(t, ev, got)
+	case <-time.After(30 * time.Second):
+		t.Fatal("the outbox event was not delivered")
+	}
+}
+
+func TestSecretsAgainstTheFileStore(t *testing.T) {
+	h := start(t)
+	s := store.NewSecrets(h.client)
+	v, err := s.Secret(context.Background(), secrets.SigningKeyID)
+	require.NoError(t, err)
+	assert.Equal(t, "kid-1", v)
+	_, err = s.Secret(context.Background(), secrets.PreviousSigningKey)
+	assert.ErrorIs(t, err, secrets.ErrNotFound, "daprd's wording of a missing secret is recognised")
+}
