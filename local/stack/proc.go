@@ -88,9 +88,19 @@ func IsOurs(pid int, binary string) bool {
 	if pid <= 1 || binary == "" || !Alive(pid) {
 		return false
 	}
-	data, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline"))
-	if err != nil {
-		return false
+	var data []byte
+	// A process caught in the middle of execve shows an empty cmdline for a
+	// moment; read again before deciding.
+	for range 50 {
+		var err error
+		data, err = os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline"))
+		if err != nil {
+			return false
+		}
+		if len(data) > 0 {
+			break
+		}
+		time.Sleep(time.Millisecond)
 	}
 	for _, arg := range bytes.Split(data, []byte{0}) {
 		if string(arg) == binary {

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -440,7 +441,9 @@ func TestPidFileOwnership(t *testing.T) {
 		t.Fatalf("ReadPidFile = %+v, %v", pf, err)
 	}
 	if !IsOurs(pid, bin) {
-		t.Error("a live process of our binary must be ours")
+		st, _, _ := procState(pid)
+		cl, _ := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline"))
+		t.Errorf("a live process of our binary must be ours (state %q, cmdline %q, want %q)", st, cl, bin)
 	}
 	if IsOurs(pid, other) {
 		t.Error("a process of another binary (path prefix) must not be ours")
