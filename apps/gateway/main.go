@@ -1,18 +1,22 @@
 // Command gateway serves ShopMesh's public API: REST under /api/v1 and
 // GraphQL at /graphql, in front of the services it reaches through its Dapr
-// sidecar, with a response cache and per-client rate limits in Redis.
+// sidecar, with bearer-token authentication, a route and field access
+// table, a response cache and per-client rate limits in Redis.
 package main
 
 import (
 	"go.uber.org/fx"
 
+	"github.com/shopmesh/shopmesh/apps/gateway/authn"
 	"github.com/shopmesh/shopmesh/apps/gateway/cache"
 	"github.com/shopmesh/shopmesh/apps/gateway/catalogclient"
 	"github.com/shopmesh/shopmesh/apps/gateway/graphql"
 	"github.com/shopmesh/shopmesh/apps/gateway/openapi"
+	"github.com/shopmesh/shopmesh/apps/gateway/outbound"
 	"github.com/shopmesh/shopmesh/apps/gateway/ratelimit"
 	"github.com/shopmesh/shopmesh/apps/gateway/redisconn"
 	"github.com/shopmesh/shopmesh/apps/gateway/rest"
+	"github.com/shopmesh/shopmesh/apps/gateway/usersclient"
 	"github.com/shopmesh/shopmesh/internal/platform"
 )
 
@@ -24,7 +28,10 @@ func main() {
 var modules = fx.Options(
 	platform.Module,
 	redisconn.Module,
+	authn.Module,
+	outbound.Module,
 	catalogclient.Module,
+	usersclient.Module,
 	cache.Module,
 	ratelimit.Module,
 	rest.Module,

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/fx"
 
+	"github.com/shopmesh/shopmesh/apps/gateway/authz"
 	"github.com/shopmesh/shopmesh/apps/gateway/openapi"
 )
 
@@ -23,17 +24,7 @@ import (
 // with no sidecar and no Redis, and checks that the public routes its
 // engine serves are exactly the operations openapi.yaml documents.
 func TestServedRoutesAreDocumented(t *testing.T) {
-	t.Setenv("APP_ID", "gateway")
-	t.Setenv("LOG_LEVEL", "error")
-	t.Setenv("APP_API_TOKEN", "sidecar-only")
-	t.Setenv("DAPR_HTTP_PORT", closedPort(t))
-	t.Setenv("DAPR_GRPC_PORT", closedPort(t))
-	t.Setenv("REDIS_ADDR", "127.0.0.1:"+closedPort(t))
-
-	var engine *gin.Engine
-	app := fx.New(modules, fx.Populate(&engine))
-	require.NoError(t, app.Err())
-
+	engine := buildEngine(t)
 	var served []string
 	for _, r := range engine.Routes() {
 		if sidecarOnly(engine, r) {
@@ -47,7 +38,80 @@ func TestServedRoutesAreDocumented(t *testing.T) {
 		"GET /api/v1/products", "POST /api/v1/products", "GET /api/v1/products/{id}", "PUT /api/v1/products/{id}",
 		"DELETE /api/v1/products/{id}", "GET /api/v1/categories", "GET /graphql", "POST /graphql",
 		"GET /healthz", "GET /readyz", "GET /metrics", "GET /openapi.json",
+		"POST /api/v1/auth/register", "POST /api/v1/auth/login", "POST /api/v1/auth/refresh", "POST /api/v1/auth/logout",
+		"GET /api/v1/me", "GET /api/v1/me/addresses", "POST /api/v1/me/addresses", "DELETE /api/v1/me/addresses/{id}",
+		"GET /.well-known/jwks.json",
 	})
+}
+
+// operational routes are outside the API: no token is checked on them.
+var operational = []string{"/healthz", "/readyz", "/metrics", "/openapi.json"}
+
+// TestEveryRouteHasAnAccessRule: every public API route the engine serves
+// has a rule of its own in the access table, and the OpenAPI document's
+// security of each operation says what that rule says.
+func TestEveryRouteHasAnAccessRule(t *testing.T) {
+	engine := buildEngine(t)
+	security := documentedSecurity(t)
+	table := authz.Table(authz.Routes)
+	for _, r := range engine.Routes() {
+		if sidecarOnly(engine, r) || slices.Contains(operational, r.Path) {
+			continue
+		}
+		op := r.Method + " " + ginPathToOpenAPI(r.Path)
+		access, ok := table.Lookup(r.Method, r.Path)
+		if !assert.True(t, ok, "%s has no rule in authz.Routes", op) {
+			continue
+		}
+		if access == authz.Public {
+			assert.Contains(t, security[op], "anonymous", "%s is public in authz.Routes: its security in openapi.yaml must allow no token ({})", op)
+			continue
+		}
+		assert.Equal(t, []string{"bearerAuth"}, security[op], "%s is %s-only in authz.Routes; its security in openapi.yaml", op, access)
+	}
+}
+
+// buildEngine builds the real app (the modules main runs) with no sidecar
+// and no Redis, and returns its engine.
+func buildEngine(t *testing.T) *gin.Engine {
+	t.Helper()
+	t.Setenv("APP_ID", "gateway")
+	t.Setenv("LOG_LEVEL", "error")
+	t.Setenv("APP_API_TOKEN", "sidecar-only")
+	t.Setenv("DAPR_HTTP_PORT", closedPort(t))
+	t.Setenv("DAPR_GRPC_PORT", closedPort(t))
+	t.Setenv("REDIS_ADDR", "127.0.0.1:"+closedPort(t))
+	var engine *gin.Engine
+	app := fx.New(modules, fx.Populate(&engine), fx.NopLogger)
+	require.NoError(t, app.Err())
+	return engine
+}
+
+// documentedSecurity maps each operation to its security requirements:
+// "anonymous" for {}, else the scheme names.
+func documentedSecurity(t *testing.T) map[string][]string {
+	t.Helper()
+	doc, err := libopenapi.NewDocument(openapi.YAML)
+	require.NoError(t, err)
+	model, err := doc.BuildV3Model()
+	require.NoError(t, err)
+	out := map[string][]string{}
+	for path, item := range model.Model.Paths.PathItems.FromOldest() {
+		for method, op := range item.GetOperations().FromOldest() {
+			var reqs []string
+			for _, sr := range op.Security {
+				if sr.Requirements == nil || sr.Requirements.Len() == 0 {
+					reqs = append(reqs, "anonymous")
+					continue
+				}
+				for name := range sr.Requirements.KeysFromOldest() {
+					reqs = append(reqs, name)
+				}
+			}
+			out[strings.ToUpper(method)+" "+path] = reqs
+		}
+	}
+	return out
 }
 
 // sidecarOnly reports whether a route demands the sidecar's app token.

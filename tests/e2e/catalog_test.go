@@ -1,10 +1,14 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -146,6 +150,39 @@ func TestGraphQLMatchesREST(t *testing.T) {
 	assert.Contains(t, string(r.Body), rest.Items[0].Name)
 }
 
+// adminSession caches the admin's access token for the test run.
+var adminSession struct {
+	sync.Mutex
+	token string
+	at    time.Time
+}
+
+// asAdmin returns the Authorization header of the admin account, signing in
+// with the credentials the local secret store holds (.local/secrets.json).
+func asAdmin(t *testing.T) []string {
+	t.Helper()
+	adminSession.Lock()
+	defer adminSession.Unlock()
+	// Access tokens live 15 minutes; sign in again well before.
+	if adminSession.token == "" || time.Since(adminSession.at) > 10*time.Minute {
+		raw, err := os.ReadFile(filepath.Join(repoRoot(), ".local", "secrets.json"))
+		require.NoError(t, err, "the stack's secrets (go tool task up creates them)")
+		var secrets map[string]string
+		require.NoError(t, json.Unmarshal(raw, &secrets))
+		require.NotEmpty(t, secrets["admin-email"])
+		r := call(t, http.MethodPost, gateway+"/api/v1/auth/login",
+			map[string]string{"email": secrets["admin-email"], "password": secrets["admin-password"]})
+		require.Equal(t, http.StatusOK, r.Status, "admin sign-in: %s", r.Body)
+		var tok struct {
+			AccessToken string `json:"access_token"`
+		}
+		r.decode(t, &tok)
+		require.NotEmpty(t, tok.AccessToken)
+		adminSession.token, adminSession.at = tok.AccessToken, time.Now()
+	}
+	return []string{"Authorization", "Bearer " + adminSession.token}
+}
+
 func newProductBody(sku string) map[string]any {
 	return map[string]any{
 		"sku": sku, "name": "E2E Enamel Mug " + sku, "description": "A mug made by the end-to-end tests.",
@@ -161,14 +198,15 @@ func uniqueSKU(prefix string) string {
 func TestWritesAreVisibleOnTheNextRead(t *testing.T) {
 	requireStack(t)
 	sku := uniqueSKU("E2E")
-	r := call(t, http.MethodPost, gateway+"/api/v1/products", newProductBody(sku))
+	admin := asAdmin(t)
+	r := call(t, http.MethodPost, gateway+"/api/v1/products", newProductBody(sku), admin...)
 	require.Equal(t, http.StatusCreated, r.Status, "body: %s", r.Body)
 	var p product
 	r.decode(t, &p)
 	assert.Equal(t, sku, p.SKU)
-	t.Cleanup(func() { call(t, http.MethodDelete, gateway+"/api/v1/products/"+p.ID, nil) })
+	t.Cleanup(func() { call(t, http.MethodDelete, gateway+"/api/v1/products/"+p.ID, nil, admin...) })
 
-	requireProblem(t, call(t, http.MethodPost, gateway+"/api/v1/products", newProductBody(sku)), http.StatusConflict)
+	requireProblem(t, call(t, http.MethodPost, gateway+"/api/v1/products", newProductBody(sku), admin...), http.StatusConflict)
 
 	path := gateway + "/api/v1/products/" + p.ID
 	call(t, http.MethodGet, path, nil) // warm the cache
@@ -178,14 +216,14 @@ func TestWritesAreVisibleOnTheNextRead(t *testing.T) {
 	body := newProductBody(sku)
 	body["name"] = "E2E Enamel Mug, renamed"
 	body["price"] = map[string]any{"amount": 1399, "currency": "USD"}
-	require.Equal(t, http.StatusOK, call(t, http.MethodPut, path, body).Status)
+	require.Equal(t, http.StatusOK, call(t, http.MethodPut, path, body, admin...).Status)
 
 	var after product
 	call(t, http.MethodGet, path, nil).decode(t, &after)
 	assert.Equal(t, "E2E Enamel Mug, renamed", after.Name)
 	assert.Equal(t, int64(1399), after.Price.Amount)
 
-	require.Equal(t, http.StatusNoContent, call(t, http.MethodDelete, path, nil).Status)
+	require.Equal(t, http.StatusNoContent, call(t, http.MethodDelete, path, nil, admin...).Status)
 	requireProblem(t, call(t, http.MethodGet, path, nil), http.StatusNotFound)
 }
 
@@ -237,9 +275,10 @@ func TestBadInputIsRefusedAndChangesNothing(t *testing.T) {
 		{"garbage page_token", http.MethodGet, products + "?page_token=%FF%FE", nil, 400},
 		{"update with bad body", http.MethodPut, products + "/01936f2e-0000-7000-8000-000000000000", `[]`, 400},
 	}
+	admin := asAdmin(t)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			r := call(t, tc.method, tc.url, tc.body)
+			r := call(t, tc.method, tc.url, tc.body, admin...)
 			p := requireProblem(t, r, tc.status)
 			if tc.status == http.StatusBadRequest && tc.method != http.MethodGet && !strings.Contains(tc.name, "malformed") {
 				assert.NotEmpty(t, p.Errors, "validation errors name the fields")

@@ -20,16 +20,17 @@ import (
 
 	"go.uber.org/fx"
 
+	"github.com/shopmesh/shopmesh/apps/gateway/outbound"
 	"github.com/shopmesh/shopmesh/internal/contracts"
 	"github.com/shopmesh/shopmesh/internal/platform/config"
-	"github.com/shopmesh/shopmesh/internal/platform/daprx"
 	"github.com/shopmesh/shopmesh/internal/platform/problem"
 )
 
-// Module provides the Client over the app's sidecar.
+// Module provides the Client over the app's sidecar, through the invoker
+// that forwards the caller's verified identity (and nothing a client sent).
 var Module = fx.Provide(
 	func() (Config, error) { return LoadConfig(os.LookupEnv) },
-	func(inv *daprx.Invoker, cfg Config) *Client { return New(inv, cfg) },
+	func(inv *outbound.Invoker, cfg Config) *Client { return New(inv, cfg) },
 )
 
 // ErrUnavailable means the catalog could not be reached or did not answer:
@@ -37,7 +38,7 @@ var Module = fx.Provide(
 // timed out. Clients see a 503.
 var ErrUnavailable = errors.New("the catalog is unavailable")
 
-// Invoker is Dapr HTTP service invocation (*daprx.Invoker).
+// Invoker is Dapr HTTP service invocation (*outbound.Invoker).
 type Invoker interface {
 	Call(ctx context.Context, app, method, path string, query url.Values, body io.Reader, header http.Header) (*http.Response, error)
 }

@@ -10,15 +10,19 @@ import (
 	gqlgen "github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/shopmesh/shopmesh/apps/gateway/authz"
 	"github.com/shopmesh/shopmesh/apps/gateway/catalogclient"
+	"github.com/shopmesh/shopmesh/apps/gateway/usersclient"
 	"github.com/shopmesh/shopmesh/internal/platform/problem"
 )
 
 // Error codes in extensions.code.
 const (
-	CodeBadUserInput = "BAD_USER_INPUT"
-	CodeUnavailable  = "UNAVAILABLE"
-	CodeInternal     = "INTERNAL_SERVER_ERROR"
+	CodeBadUserInput    = "BAD_USER_INPUT"
+	CodeUnauthenticated = "UNAUTHENTICATED"
+	CodeForbidden       = "FORBIDDEN"
+	CodeUnavailable     = "UNAVAILABLE"
+	CodeInternal        = "INTERNAL_SERVER_ERROR"
 )
 
 // argumentNames maps the catalog's query parameters to this graph's
@@ -58,10 +62,57 @@ func fieldsMessage(fields []problem.FieldError) string {
 	return strings.Join(parts, "; ")
 }
 
-func unavailable() *gqlerror.Error {
+func unavailable(service string) *gqlerror.Error {
 	return &gqlerror.Error{
-		Message:    "the catalog is unavailable; retry later",
+		Message:    "the " + service + " is unavailable; retry later",
 		Extensions: map[string]any{"code": CodeUnavailable},
+	}
+}
+
+func coded(code, msg string) *gqlerror.Error {
+	return &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": code}}
+}
+
+// authorize is the field middleware that applies the access table: a
+// field the caller may not see resolves to null with an UNAUTHENTICATED or
+// FORBIDDEN error, and its resolver never runs.
+func (r *Resolver) authorize(ctx context.Context, next gqlgen.Resolver) (any, error) {
+	fc := gqlgen.GetFieldContext(ctx)
+	if fc == nil || fc.Field.Field == nil {
+		return next(ctx)
+	}
+	need := authz.FieldAccess(fc.Object, fc.Field.Name)
+	switch err := authz.Check(ctx, need); {
+	case err == nil:
+		return next(ctx)
+	case errors.Is(err, authz.ErrUnauthenticated):
+		return nil, coded(CodeUnauthenticated, fc.Field.Name+" needs a signed-in caller: send Authorization: Bearer <access token>")
+	default:
+		return nil, coded(CodeForbidden, fc.Field.Name+" needs the "+need.String()+" role")
+	}
+}
+
+// usersFailure turns a users call that brought no usable answer into a
+// GraphQL error.
+func (r *Resolver) usersFailure(ctx context.Context, field string, resp usersclient.Response, err error) error {
+	if err != nil {
+		if errors.Is(err, usersclient.ErrUnavailable) {
+			r.log.WarnContext(ctx, "users unavailable", "field", field, "err", err)
+			return unavailable("accounts service")
+		}
+		return fmt.Errorf("resolving %s: %w", field, err)
+	}
+	p, _ := resp.Problem()
+	switch {
+	case resp.Status == http.StatusUnauthorized:
+		return coded(CodeUnauthenticated, p.Detail)
+	case resp.Status == http.StatusForbidden:
+		return coded(CodeForbidden, p.Detail)
+	case resp.Status >= 500:
+		r.log.WarnContext(ctx, "users failed", "field", field, "status", resp.Status, "detail", p.Detail)
+		return unavailable("accounts service")
+	default:
+		return fmt.Errorf("resolving %s: the users service answered %d: %s", field, resp.Status, p.Detail)
 	}
 }
 
@@ -70,7 +121,7 @@ func (r *Resolver) failure(ctx context.Context, field string, resp catalogclient
 	if err != nil {
 		if errors.Is(err, catalogclient.ErrUnavailable) {
 			r.log.WarnContext(ctx, "catalog unavailable", "field", field, "err", err)
-			return unavailable()
+			return unavailable("catalog")
 		}
 		return fmt.Errorf("resolving %s: %w", field, err)
 	}
@@ -84,7 +135,7 @@ func (r *Resolver) failure(ctx context.Context, field string, resp catalogclient
 		return badInput(msg, p.Errors...)
 	case resp.Status >= 500:
 		r.log.WarnContext(ctx, "catalog failed", "field", field, "status", resp.Status, "detail", p.Detail)
-		return unavailable()
+		return unavailable("catalog")
 	default:
 		return fmt.Errorf("resolving %s: the catalog answered %d: %s", field, resp.Status, p.Detail)
 	}

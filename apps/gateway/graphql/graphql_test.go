@@ -54,7 +54,7 @@ func newServer(t *testing.T, answer func(fakecatalog.Call) (catalogclient.Respon
 	gin.SetMode(gin.ReleaseMode)
 	cat := fakecatalog.New(answer)
 	e := gin.New()
-	graphql.Mount(e, graphql.NewHandler(cat, slog.New(slog.NewTextHandler(io.Discard, nil)), cfg), cfg)
+	graphql.Mount(e, graphql.NewHandler(cat, &fakeUsers{}, slog.New(slog.NewTextHandler(io.Discard, nil)), cfg), cfg)
 	return e, cat
 }
 

@@ -11,7 +11,15 @@ import (
 
 	"github.com/shopmesh/shopmesh/apps/gateway/catalogclient"
 	"github.com/shopmesh/shopmesh/apps/gateway/graphql/exec"
+	"github.com/shopmesh/shopmesh/apps/gateway/usersclient"
 )
+
+func (r *addressResolver) Line2(ctx context.Context, obj *usersclient.Address) (*string, error) {
+	if obj.Line2 == "" {
+		return nil, nil
+	}
+	return &obj.Line2, nil
+}
 
 func (r *productPageResolver) NextPageToken(ctx context.Context, obj *catalogclient.ProductPage) (*string, error) {
 	if obj.NextPageToken == "" {
@@ -77,11 +85,33 @@ func (r *queryResolver) Categories(ctx context.Context) ([]*catalogclient.Catego
 	return out, nil
 }
 
+func (r *queryResolver) Me(ctx context.Context) (*usersclient.Me, error) {
+	// The access table (authz.Fields) has already admitted the caller.
+	resp, err := r.users.Me(ctx)
+	if err != nil || resp.Status != http.StatusOK {
+		return nil, r.usersFailure(ctx, "me", resp, err)
+	}
+	me, err := usersclient.Decode[usersclient.Me](resp)
+	if err != nil {
+		return nil, err
+	}
+	if me.Roles == nil {
+		me.Roles = []string{}
+	}
+	if me.Addresses == nil {
+		me.Addresses = []usersclient.Address{}
+	}
+	return &me, nil
+}
+
+func (r *Resolver) Address() exec.AddressResolver { return &addressResolver{r} }
+
 func (r *Resolver) ProductPage() exec.ProductPageResolver { return &productPageResolver{r} }
 
 func (r *Resolver) Query() exec.QueryResolver { return &queryResolver{r} }
 
 type (
+	addressResolver     struct{ *Resolver }
 	productPageResolver struct{ *Resolver }
 	queryResolver       struct{ *Resolver }
 )

@@ -16,9 +16,12 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"go.uber.org/fx"
 
+	"github.com/shopmesh/shopmesh/apps/gateway/authn"
+	"github.com/shopmesh/shopmesh/apps/gateway/authz"
 	"github.com/shopmesh/shopmesh/apps/gateway/cache"
 	"github.com/shopmesh/shopmesh/apps/gateway/graphql/exec"
 	"github.com/shopmesh/shopmesh/apps/gateway/ratelimit"
+	"github.com/shopmesh/shopmesh/apps/gateway/usersclient"
 	"github.com/shopmesh/shopmesh/internal/platform/config"
 	"github.com/shopmesh/shopmesh/internal/platform/httpserver"
 	"github.com/shopmesh/shopmesh/internal/platform/problem"
@@ -27,11 +30,15 @@ import (
 // Path is where the graph is served.
 const Path = "/graphql"
 
-// Module serves the graph, rate limited, on the public router.
+// Module serves the graph on the public router: rate limited, then
+// authenticated (a bad token is a 401 before any field is resolved), then
+// authorized per field.
 var Module = fx.Options(
 	fx.Provide(func() (Config, error) { return LoadConfig(os.LookupEnv) }),
-	fx.Invoke(func(r httpserver.Router, l *ratelimit.Limiter, cat *cache.Catalog, log *slog.Logger, cfg Config) {
-		Mount(r.Public.Group("", l.Middleware), NewHandler(cat, log, cfg), cfg)
+	fx.Invoke(func(r httpserver.Router, l *ratelimit.Limiter, v *authn.Verifier, cat *cache.Catalog,
+		users *usersclient.Client, log *slog.Logger, cfg Config) {
+		g := r.Public.Group("", l.Middleware, authn.Authenticate(v, log), authz.Middleware())
+		Mount(g, NewHandler(cat, users, log, cfg), cfg)
 	}),
 )
 
@@ -62,16 +69,18 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 	return cfg, errors.Join(errs...)
 }
 
-// NewHandler returns the GraphQL endpoint over cat: queries by POST (JSON)
-// and GET.
-func NewHandler(cat Catalog, log *slog.Logger, cfg Config) http.Handler {
-	r := &Resolver{cat: cat, log: log}
+// NewHandler returns the GraphQL endpoint over cat and users: queries by
+// POST (JSON) and GET. Mount it behind authn.Authenticate, which puts the
+// caller's identity in the request context.
+func NewHandler(cat Catalog, users Users, log *slog.Logger, cfg Config) http.Handler {
+	r := &Resolver{cat: cat, users: users, log: log}
 	srv := handler.New(exec.NewExecutableSchema(exec.Config{Resolvers: r}))
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.SetErrorPresenter(r.presentError)
 	srv.SetRecoverFunc(r.recoverPanic)
+	srv.AroundFields(r.authorize)
 	if cfg.Introspection {
 		srv.Use(extension.Introspection{})
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/shopmesh/shopmesh/apps/gateway/catalogclient"
 	"github.com/shopmesh/shopmesh/apps/gateway/openapi"
+	"github.com/shopmesh/shopmesh/apps/gateway/usersclient"
 )
 
 func TestDocumentIsValidOpenAPI31(t *testing.T) {
@@ -73,6 +74,8 @@ func TestSchemasMatchTheWireTypes(t *testing.T) {
 		"ProductPage":  catalogclient.ProductPage{},
 		"Category":     catalogclient.Category{},
 		"CategoryList": catalogclient.CategoryList{},
+		"Me":           usersclient.Me{},
+		"Address":      usersclient.Address{},
 	} {
 		s, ok := doc.Components.Schemas[schema]
 		require.True(t, ok, "schema %s", schema)

@@ -36,6 +36,9 @@ var Module = fx.Options(
 		func(cfg Config, rdb *redis.Client, b *redisconn.Breaker, reg *prometheus.Registry) (*Limiter, error) {
 			return New(cfg, rdb, b, reg)
 		},
+		func(cfg Config, rdb *redis.Client, b *redisconn.Breaker, reg *prometheus.Registry) (*AuthLimiter, error) {
+			return NewAuth(cfg, rdb, b, reg)
+		},
 	),
 	fx.Invoke(TrustProxies),
 )
@@ -45,6 +48,12 @@ type Config struct {
 	Enabled bool
 	RPS     int // sustained requests per second
 	Burst   int // requests a client may make at once after being idle
+	// AuthPerMinute and AuthBurst are the stricter limit, per client
+	// address, on the endpoints that take credentials (sign-up, sign-in,
+	// token refresh, sign-out), on top of the limit above: they slow down
+	// password guessing across accounts and mass sign-ups.
+	AuthPerMinute int
+	AuthBurst     int
 	// TrustedProxies lists the addresses or CIDRs whose X-Forwarded-For is
 	// believed (the load balancer in front of the gateway). With none, the
 	// client is the peer address: anyone could otherwise pick an address
@@ -59,6 +68,9 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 		Enabled: l.Bool("RATE_LIMIT_ENABLED", true),
 		RPS:     l.Int("RATE_LIMIT_RPS", 50),
 		Burst:   l.Int("RATE_LIMIT_BURST", 100),
+
+		AuthPerMinute: l.Int("AUTH_RATE_LIMIT_PER_MINUTE", 10),
+		AuthBurst:     l.Int("AUTH_RATE_LIMIT_BURST", 20),
 	}
 	for _, p := range strings.Split(l.String("TRUSTED_PROXIES", ""), ",") {
 		if p = strings.TrimSpace(p); p != "" {
@@ -71,6 +83,12 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 	}
 	if cfg.Burst < 1 {
 		errs = append(errs, errors.New("config RATE_LIMIT_BURST: must be at least 1"))
+	}
+	if cfg.AuthPerMinute < 1 {
+		errs = append(errs, errors.New("config AUTH_RATE_LIMIT_PER_MINUTE: must be at least 1"))
+	}
+	if cfg.AuthBurst < 1 {
+		errs = append(errs, errors.New("config AUTH_RATE_LIMIT_BURST: must be at least 1"))
 	}
 	return cfg, errors.Join(errs...)
 }
@@ -89,6 +107,8 @@ func TrustProxies(e *gin.Engine, cfg Config) error {
 type Limiter struct {
 	enabled   bool
 	limit     redis_rate.Limit
+	key       func(ip string) string
+	detail    string // "too many … ; retry in %d s"
 	limiter   *redis_rate.Limiter
 	breaker   *redisconn.Breaker
 	decisions *prometheus.CounterVec
@@ -97,13 +117,33 @@ type Limiter struct {
 // New returns a Limiter over rdb that lets requests through while b is
 // open; reg, when not nil, gets its metrics.
 func New(cfg Config, rdb *redis.Client, b *redisconn.Breaker, reg prometheus.Registerer) (*Limiter, error) {
+	return newLimiter(cfg.Enabled, redis_rate.Limit{Rate: cfg.RPS, Burst: cfg.Burst, Period: time.Second},
+		Key, "too many requests from this client; retry in %d s", "gateway_rate_limit_decisions_total", rdb, b, reg)
+}
+
+// AuthLimiter is the stricter limit on the endpoints that take
+// credentials. Its buckets are apart from the general limit's.
+type AuthLimiter struct{ *Limiter }
+
+// NewAuth returns the AuthLimiter of cfg, like New.
+func NewAuth(cfg Config, rdb *redis.Client, b *redisconn.Breaker, reg prometheus.Registerer) (*AuthLimiter, error) {
+	l, err := newLimiter(cfg.Enabled, redis_rate.Limit{Rate: cfg.AuthPerMinute, Burst: cfg.AuthBurst, Period: time.Minute},
+		AuthKey, "too many sign-in and sign-up requests from this client; retry in %d s",
+		"gateway_auth_rate_limit_decisions_total", rdb, b, reg)
+	return &AuthLimiter{l}, err
+}
+
+func newLimiter(enabled bool, limit redis_rate.Limit, key func(string) string, detail, metric string,
+	rdb *redis.Client, b *redisconn.Breaker, reg prometheus.Registerer) (*Limiter, error) {
 	l := &Limiter{
-		enabled: cfg.Enabled,
-		limit:   redis_rate.Limit{Rate: cfg.RPS, Burst: cfg.Burst, Period: time.Second},
+		enabled: enabled,
+		limit:   limit,
+		key:     key,
+		detail:  detail,
 		limiter: redis_rate.NewLimiter(rdb),
 		breaker: b,
 		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "gateway_rate_limit_decisions_total",
+			Name: metric,
 			Help: "Rate-limit decisions: allowed, limited, or error (Redis failed or is skipped; allowed).",
 		}, []string{"decision"}),
 	}
@@ -126,7 +166,7 @@ func (l *Limiter) Middleware(c *gin.Context) {
 		c.Next()
 		return
 	}
-	res, err := l.limiter.Allow(c.Request.Context(), Key(c.ClientIP()), l.limit)
+	res, err := l.limiter.Allow(c.Request.Context(), l.key(c.ClientIP()), l.limit)
 	if err != nil {
 		l.decisions.WithLabelValues("error").Inc()
 		l.breaker.Fail(c.Request.Context(), "rate limit", err)
@@ -140,8 +180,7 @@ func (l *Limiter) Middleware(c *gin.Context) {
 		l.decisions.WithLabelValues("limited").Inc()
 		wait := wholeSeconds(res.RetryAfter)
 		c.Header("Retry-After", strconv.Itoa(wait))
-		httpserver.Abort(c, problem.New(problem.TypeRateLimited, http.StatusTooManyRequests,
-			fmt.Sprintf("too many requests from this client; retry in %d s", wait)))
+		httpserver.Abort(c, problem.New(problem.TypeRateLimited, http.StatusTooManyRequests, fmt.Sprintf(l.detail, wait)))
 		return
 	}
 	l.decisions.WithLabelValues("allowed").Inc()
@@ -157,13 +196,18 @@ func wholeSeconds(d time.Duration) int {
 // Key names the bucket of a client address. IPv6 clients are limited per
 // /64, the block a single subscriber gets, so rotating through the
 // addresses of one's own network does not multiply the budget.
-func Key(ip string) string {
+func Key(ip string) string { return clientKey("gw:ratelimit:", ip) }
+
+// AuthKey names the bucket of a client address under the AuthLimiter.
+func AuthKey(ip string) string { return clientKey("gw:ratelimit:auth:", ip) }
+
+func clientKey(prefix, ip string) string {
 	addr := net.ParseIP(ip)
 	if addr == nil {
-		return "gw:ratelimit:ip:" + ip
+		return prefix + "ip:" + ip
 	}
 	if v4 := addr.To4(); v4 != nil {
-		return "gw:ratelimit:ip:" + v4.String()
+		return prefix + "ip:" + v4.String()
 	}
-	return "gw:ratelimit:ip6:" + addr.Mask(net.CIDRMask(64, 128)).String() + "/64"
+	return prefix + "ip6:" + addr.Mask(net.CIDRMask(64, 128)).String() + "/64"
 }

@@ -120,6 +120,43 @@ func TestDisabled(t *testing.T) {
 	}
 }
 
+// The stricter limit on credential endpoints counts per minute, in buckets
+// of its own: using it up leaves the general budget alone, and the other
+// way round.
+func TestAuthLimiter(t *testing.T) {
+	rdb := redistest.Client(t)
+	cfg := ratelimit.Config{Enabled: true, RPS: 1, Burst: 3, AuthPerMinute: 1, AuthBurst: 2}
+	gin.SetMode(gin.ReleaseMode)
+	e := gin.New()
+	b := redisconn.NewBreaker(slog.New(slog.NewTextHandler(io.Discard, nil)), time.Minute)
+	general, err := ratelimit.New(cfg, rdb, b, nil)
+	require.NoError(t, err)
+	strict, err := ratelimit.NewAuth(cfg, rdb, b, nil)
+	require.NoError(t, err)
+	e.GET("/limited", general.Middleware, strict.Middleware, func(c *gin.Context) { c.Status(http.StatusNoContent) })
+	e.GET("/other", general.Middleware, func(c *gin.Context) { c.Status(http.StatusNoContent) })
+
+	client := clientAddr()
+	require.Equal(t, http.StatusNoContent, get(e, client).Code)
+	require.Equal(t, http.StatusNoContent, get(e, client).Code)
+	w := get(e, client)
+	require.Equal(t, http.StatusTooManyRequests, w.Code, "the third within a minute is over the burst of 2")
+	retry, err := strconv.Atoi(w.Header().Get("Retry-After"))
+	require.NoError(t, err)
+	assert.Greater(t, retry, 1, "a per-minute limit asks for a longer wait")
+	var p problem.Problem
+	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &p))
+	assert.Contains(t, p.Detail, "sign-in")
+
+	req := httptest.NewRequest(http.MethodGet, "/other", nil)
+	req.RemoteAddr = client
+	w = httptest.NewRecorder()
+	e.ServeHTTP(w, req)
+	assert.Equal(t, http.StatusTooManyRequests, w.Code, "the general budget (burst 3) was spent by the three calls too")
+	assert.Equal(t, http.StatusNoContent, get(e, clientAddr()).Code, "another client has its own budget")
+	assert.NotEqual(t, ratelimit.Key("203.0.113.7"), ratelimit.AuthKey("203.0.113.7"))
+}
+
 func TestKey(t *testing.T) {
 	assert.Equal(t, "gw:ratelimit:ip:203.0.113.7", ratelimit.Key("203.0.113.7"))
 	assert.Equal(t, "gw:ratelimit:ip:203.0.113.7", ratelimit.Key("::ffff:203.0.113.7"))
@@ -133,7 +170,7 @@ func TestLoadConfig(t *testing.T) {
 	}
 	cfg, err := ratelimit.LoadConfig(env(nil))
 	require.NoError(t, err)
-	assert.Equal(t, ratelimit.Config{Enabled: true, RPS: 50, Burst: 100}, cfg)
+	assert.Equal(t, ratelimit.Config{Enabled: true, RPS: 50, Burst: 100, AuthPerMinute: 10, AuthBurst: 20}, cfg)
 
 	cfg, err = ratelimit.LoadConfig(env(map[string]string{"TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.1", "RATE_LIMIT_ENABLED": "false"}))
 	require.NoError(t, err)
@@ -141,6 +178,8 @@ func TestLoadConfig(t *testing.T) {
 	assert.False(t, cfg.Enabled)
 
 	_, err = ratelimit.LoadConfig(env(map[string]string{"RATE_LIMIT_RPS": "0"}))
+	assert.Error(t, err)
+	_, err = ratelimit.LoadConfig(env(map[string]string{"AUTH_RATE_LIMIT_PER_MINUTE": "0"}))
 	assert.Error(t, err)
 	err = ratelimit.TrustProxies(gin.New(), ratelimit.Config{TrustedProxies: []string{"not-an-address"}})
 	assert.Error(t, err)

@@ -1,7 +1,11 @@
-// Package rest serves the catalog part of the public REST API under
-// /api/v1. Handlers check what is cheap to check, call the catalog (through
-// the cache) and pass its answer on: status, content type and body are the
-// catalog's, problem+json included.
+// Package rest serves the public REST API under /api/v1: the catalog and
+// the accounts (sign-up, sign-in, the caller's profile and addresses), and
+// the JWKS at /.well-known/jwks.json. Handlers check what is cheap to
+// check, call the service (the catalog through the cache) and pass its
+// answer on: status, content type and body are the service's, problem+json
+// included. Every route is rate limited, runs the bearer token check
+// (authn) and the access table (authz); the credential endpoints have a
+// stricter rate limit of their own.
 package rest
 
 import (
@@ -17,9 +21,12 @@ import (
 	"github.com/gin-gonic/gin"
 	"go.uber.org/fx"
 
+	"github.com/shopmesh/shopmesh/apps/gateway/authn"
+	"github.com/shopmesh/shopmesh/apps/gateway/authz"
 	"github.com/shopmesh/shopmesh/apps/gateway/cache"
 	"github.com/shopmesh/shopmesh/apps/gateway/catalogclient"
 	"github.com/shopmesh/shopmesh/apps/gateway/ratelimit"
+	"github.com/shopmesh/shopmesh/apps/gateway/usersclient"
 	"github.com/shopmesh/shopmesh/internal/platform/httpserver"
 	"github.com/shopmesh/shopmesh/internal/platform/problem"
 )
@@ -27,9 +34,14 @@ import (
 // Prefix is where the REST API lives.
 const Prefix = "/api/v1"
 
-// Module mounts the API, rate limited, on the public router.
-var Module = fx.Invoke(func(r httpserver.Router, l *ratelimit.Limiter, cat *cache.Catalog, log *slog.Logger) {
-	Mount(r.Public.Group(Prefix, l.Middleware), cat, log)
+// Module mounts the API on the public router: rate limited, then
+// authenticated, then authorized.
+var Module = fx.Invoke(func(r httpserver.Router, l *ratelimit.Limiter, strict *ratelimit.AuthLimiter,
+	v *authn.Verifier, cat *cache.Catalog, users *usersclient.Client, log *slog.Logger) {
+	guard := []gin.HandlerFunc{l.Middleware, authn.Authenticate(v, log), authz.Middleware()}
+	api := r.Public.Group(Prefix, guard...)
+	Mount(api, cat, log)
+	MountAccounts(api, r.Public.Group("", guard...), users, strict.Middleware, log)
 })
 
 // Catalog is what the handlers need: the catalog, cached.
