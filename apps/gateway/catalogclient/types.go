@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/shopmesh/shopmesh/apps/gateway/servicecall"
 	"github.com/shopmesh/shopmesh/internal/platform/problem"
 )
 
@@ -66,10 +67,7 @@ func Decode[T any](r Response) (T, error) {
 
 // Problem decodes an error answer; ok is false when it is not problem+json.
 func (r Response) Problem() (p problem.Problem, ok bool) {
-	if !IsProblem(r.ContentType) || json.Unmarshal(r.Body, &p) != nil {
-		return problem.Problem{}, false
-	}
-	return p, true
+	return servicecall.DecodeProblem(r.ContentType, r.Body)
 }
 
 // Listing limits the gateway checks before it calls the catalog (which

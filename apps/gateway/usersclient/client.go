@@ -5,63 +5,47 @@
 package usersclient
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"mime"
 	"net/http"
 	"net/url"
 	"os"
-	"strconv"
-	"time"
 
 	"go.uber.org/fx"
 
 	"github.com/shopmesh/shopmesh/apps/gateway/outbound"
+	"github.com/shopmesh/shopmesh/apps/gateway/servicecall"
 	"github.com/shopmesh/shopmesh/internal/contracts"
-	"github.com/shopmesh/shopmesh/internal/platform/config"
 	"github.com/shopmesh/shopmesh/internal/platform/problem"
 )
 
 // Module provides the Client over the identity-forwarding invoker.
-var Module = fx.Provide(
-	func() (Config, error) { return LoadConfig(os.LookupEnv) },
-	func(inv *outbound.Invoker, cfg Config) *Client { return New(inv, cfg) },
-)
+// Its Config is read here rather than provided: every service client's
+// Config is a servicecall.Config, one type the graph can hold only once.
+var Module = fx.Provide(func(inv *outbound.Invoker) (*Client, error) {
+	cfg, err := LoadConfig(os.LookupEnv)
+	if err != nil {
+		return nil, err
+	}
+	return New(inv, cfg), nil
+})
 
 // ErrUnavailable means the users app could not be reached or did not
 // answer. Clients see a 503.
 var ErrUnavailable = errors.New("the users service is unavailable")
 
 // Invoker is Dapr HTTP service invocation (*outbound.Invoker).
-type Invoker interface {
-	Call(ctx context.Context, app, method, path string, query url.Values, body io.Reader, header http.Header) (*http.Response, error)
-}
+type Invoker = servicecall.Invoker
 
 // Config tunes the calls.
-type Config struct {
-	Timeout          time.Duration
-	MaxResponseBytes int64
-}
+type Config = servicecall.Config
 
-// LoadConfig reads Config through lookup (os.LookupEnv in production).
+// LoadConfig reads USERS_TIMEOUT and USERS_MAX_RESPONSE_BYTES through lookup
+// (os.LookupEnv in production).
 func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
-	l := config.NewLoader(lookup)
-	cfg := Config{
-		Timeout:          l.Duration("USERS_TIMEOUT", 10*time.Second),
-		MaxResponseBytes: int64(l.Int("USERS_MAX_RESPONSE_BYTES", 1<<20)),
-	}
-	errs := []error{l.Err()}
-	if cfg.Timeout <= 0 {
-		errs = append(errs, errors.New("config USERS_TIMEOUT: must be positive"))
-	}
-	if cfg.MaxResponseBytes <= 0 {
-		errs = append(errs, errors.New("config USERS_MAX_RESPONSE_BYTES: must be positive"))
-	}
-	return cfg, errors.Join(errs...)
+	return servicecall.LoadConfig(lookup, "USERS", 1<<20)
 }
 
 // Response is one answer of the users app.
@@ -78,20 +62,16 @@ type Response struct {
 
 // Problem decodes an error answer; ok is false when it is not problem+json.
 func (r Response) Problem() (p problem.Problem, ok bool) {
-	if !isProblem(r.ContentType) || json.Unmarshal(r.Body, &p) != nil {
-		return problem.Problem{}, false
-	}
-	return p, true
+	return servicecall.DecodeProblem(r.ContentType, r.Body)
 }
 
 // Client calls the users app.
-type Client struct {
-	inv Invoker
-	cfg Config
-}
+type Client struct{ call servicecall.Caller }
 
 // New returns a Client that calls through inv.
-func New(inv Invoker, cfg Config) *Client { return &Client{inv: inv, cfg: cfg} }
+func New(inv Invoker, cfg Config) *Client {
+	return &Client{call: servicecall.New(contracts.AppUsers, inv, cfg, ErrUnavailable)}
+}
 
 // Register creates an account from a JSON {email, password, name}.
 func (c *Client) Register(ctx context.Context, body []byte) (Response, error) {
@@ -139,51 +119,15 @@ func (c *Client) JWKS(ctx context.Context) (Response, error) {
 }
 
 func (c *Client) do(ctx context.Context, method, p string, body []byte) (Response, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
-	defer cancel()
-	header := http.Header{"Accept": {"application/json, " + problem.ContentType}}
-	var rd io.Reader
-	if body != nil {
-		header.Set("Content-Type", "application/json")
-		rd = bytes.NewReader(body)
-	}
-	resp, err := c.inv.Call(ctx, contracts.AppUsers, method, p, nil, rd, header)
+	a, err := c.call.Do(ctx, method, p, nil, body)
 	if err != nil {
-		return Response{}, fmt.Errorf("users %s /%s: %w: %w", method, p, ErrUnavailable, err)
+		return Response{}, err
 	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, c.cfg.MaxResponseBytes+1))
-	if err != nil {
-		return Response{}, fmt.Errorf("users %s /%s: reading the answer: %w: %w", method, p, ErrUnavailable, err)
-	}
-	if int64(len(data)) > c.cfg.MaxResponseBytes {
-		return Response{}, fmt.Errorf("users %s /%s: answer exceeds %d bytes: %w", method, p, c.cfg.MaxResponseBytes, ErrUnavailable)
-	}
-	ct := resp.Header.Get("Content-Type")
-	// The users app answers every error as problem+json; any other error
-	// came from the sidecar or the mesh and means it was not reached.
-	if resp.StatusCode >= 400 && !isProblem(ct) {
-		return Response{}, fmt.Errorf("users %s /%s: sidecar answered %s: %s: %w",
-			method, p, resp.Status, snippet(data), ErrUnavailable)
-	}
-	out := Response{Status: resp.StatusCode, ContentType: ct, Body: data, RetryAfter: resp.Header.Get("Retry-After")}
-	if resp.StatusCode == http.StatusCreated {
-		out.Location = resp.Header.Get("Location")
+	out := Response{Status: a.Status, ContentType: a.Header.Get("Content-Type"), Body: a.Body, RetryAfter: a.Header.Get("Retry-After")}
+	if a.Status == http.StatusCreated {
+		out.Location = a.Header.Get("Location")
 	}
 	return out, nil
-}
-
-func isProblem(contentType string) bool {
-	mt, _, err := mime.ParseMediaType(contentType)
-	return err == nil && mt == problem.ContentType
-}
-
-func snippet(b []byte) string {
-	const max = 200
-	if len(b) > max {
-		return strconv.Quote(string(b[:max])) + "…"
-	}
-	return strconv.Quote(string(b))
 }
 
 // Me is the caller's profile as the users app serves it.

@@ -1,0 +1,129 @@
+// Package servicecall is the gateway's one way of calling a service through
+// its Dapr sidecar and keeping the answer as it is — status, headers, body —
+// for REST to pass on and GraphQL to decode. The per-service clients
+// (catalogclient, usersclient) name the routes; this package does the call.
+package servicecall
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/shopmesh/shopmesh/internal/platform/config"
+	"github.com/shopmesh/shopmesh/internal/platform/problem"
+)
+
+// Invoker is Dapr HTTP service invocation (*outbound.Invoker).
+type Invoker interface {
+	Call(ctx context.Context, app, method, path string, query url.Values, body io.Reader, header http.Header) (*http.Response, error)
+}
+
+// Config tunes the calls to one service.
+type Config struct {
+	// Timeout bounds one call, so a hung service costs a client a 503
+	// rather than a connection held until the sidecar gives up.
+	Timeout time.Duration
+	// MaxResponseBytes caps a buffered answer.
+	MaxResponseBytes int64
+}
+
+// LoadConfig reads <PREFIX>_TIMEOUT (default 10s) and
+// <PREFIX>_MAX_RESPONSE_BYTES (default maxBytes) through lookup.
+func LoadConfig(lookup func(string) (string, bool), prefix string, maxBytes int) (Config, error) {
+	l := config.NewLoader(lookup)
+	cfg := Config{
+		Timeout:          l.Duration(prefix+"_TIMEOUT", 10*time.Second),
+		MaxResponseBytes: int64(l.Int(prefix+"_MAX_RESPONSE_BYTES", maxBytes)),
+	}
+	errs := []error{l.Err()}
+	if cfg.Timeout <= 0 {
+		errs = append(errs, fmt.Errorf("config %s_TIMEOUT: must be positive", prefix))
+	}
+	if cfg.MaxResponseBytes <= 0 {
+		errs = append(errs, fmt.Errorf("config %s_MAX_RESPONSE_BYTES: must be positive", prefix))
+	}
+	return cfg, errors.Join(errs...)
+}
+
+// Answer is a service's answer, read in full.
+type Answer struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// Caller calls one app.
+type Caller struct {
+	app         string
+	inv         Invoker
+	cfg         Config
+	unavailable error
+}
+
+// New returns a Caller of app. Every failure to reach it wraps unavailable
+// (the client package's ErrUnavailable, which clients see as a 503).
+func New(app string, inv Invoker, cfg Config, unavailable error) Caller {
+	return Caller{app: app, inv: inv, cfg: cfg, unavailable: unavailable}
+}
+
+// Do sends method p?query with an optional JSON body.
+func (c Caller) Do(ctx context.Context, method, p string, query url.Values, body []byte) (Answer, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	defer cancel()
+	header := http.Header{"Accept": {"application/json, " + problem.ContentType}}
+	var rd io.Reader
+	if body != nil {
+		header.Set("Content-Type", "application/json")
+		rd = bytes.NewReader(body)
+	}
+	resp, err := c.inv.Call(ctx, c.app, method, p, query, rd, header)
+	if err != nil {
+		return Answer{}, fmt.Errorf("%s %s /%s: %w: %w", c.app, method, p, c.unavailable, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, c.cfg.MaxResponseBytes+1))
+	if err != nil {
+		return Answer{}, fmt.Errorf("%s %s /%s: reading the answer: %w: %w", c.app, method, p, c.unavailable, err)
+	}
+	if int64(len(data)) > c.cfg.MaxResponseBytes {
+		return Answer{}, fmt.Errorf("%s %s /%s: answer exceeds %d bytes: %w", c.app, method, p, c.cfg.MaxResponseBytes, c.unavailable)
+	}
+	// Our services answer every error as problem+json. Any other error came
+	// from the sidecar or the mesh (no healthy instance, circuit open,
+	// access denied) and means only that the service was not reached.
+	if resp.StatusCode >= 400 && !IsProblem(resp.Header.Get("Content-Type")) {
+		return Answer{}, fmt.Errorf("%s %s /%s: sidecar answered %s: %s: %w",
+			c.app, method, p, resp.Status, snippet(data), c.unavailable)
+	}
+	return Answer{Status: resp.StatusCode, Header: resp.Header, Body: data}, nil
+}
+
+// IsProblem reports whether a Content-Type is application/problem+json.
+func IsProblem(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && mt == problem.ContentType
+}
+
+// DecodeProblem decodes a problem+json body; ok is false for anything else.
+func DecodeProblem(contentType string, body []byte) (p problem.Problem, ok bool) {
+	if !IsProblem(contentType) || json.Unmarshal(body, &p) != nil {
+		return problem.Problem{}, false
+	}
+	return p, true
+}
+
+func snippet(b []byte) string {
+	const max = 200
+	if len(b) > max {
+		return strconv.Quote(string(b[:max])) + "…"
+	}
+	return strconv.Quote(string(b))
+}
