@@ -1,15 +1,11 @@
 package store_test
 
 import (
+	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -20,14 +16,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/fx"
-	"go.uber.org/fx/fxtest"
 
 	"github.com/shopmesh/shopmesh/apps/users/secrets"
 	"github.com/shopmesh/shopmesh/apps/users/store"
 	"github.com/shopmesh/shopmesh/internal/contracts"
-	"github.com/shopmesh/shopmesh/internal/platform"
-	"github.com/shopmesh/shopmesh/internal/platform/config"
 	"github.com/shopmesh/shopmesh/internal/platform/daprx"
+	"github.com/shopmesh/shopmesh/internal/platform/daprx/daprxtest"
 )
 
 // These tests run store.Dapr against a real daprd 1.14.0, the local
@@ -36,54 +30,22 @@ import (
 // SHOPMESH_INTEGRATION=1; without it they skip. SHOPMESH_REDIS_PORT picks
 // another Redis port than 16379.
 
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	require.NoError(t, err)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "dapr", "dapr.yaml")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		require.NotEqual(t, parent, dir, "repository root not found")
-		dir = parent
-	}
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 type harness struct {
 	client dapr.Client
 	events chan daprx.Event
 }
 
 func start(t *testing.T) harness {
-	if os.Getenv("SHOPMESH_INTEGRATION") == "" {
-		t.Skip("integration test: set SHOPMESH_INTEGRATION=1 with the local infra up (go tool task test does)")
-	}
-	root := repoRoot(t)
-	daprd := filepath.Join(root, ".local", "bin", "daprd")
-	require.FileExists(t, daprd, "run go tool task build:daprd")
-	b, err := os.ReadFile(filepath.Join(root, ".local", "secrets.json"))
-	require.NoError(t, err, "run go tool task infra:up first")
-	var local map[string]string
-	require.NoError(t, json.Unmarshal(b, &local))
-	dsn := local["users-store-dsn"]
+	daprxtest.RequireIntegration(t)
+	dsn := daprxtest.LocalSecrets(t)["users-store-dsn"]
 	require.NotEmpty(t, dsn, "no users-store-dsn: run go tool task infra:up and migrate")
-	redis := "127.0.0.1:" + cmpOr(os.Getenv("SHOPMESH_REDIS_PORT"), "16379")
+	redis := "127.0.0.1:" + cmp.Or(os.Getenv("SHOPMESH_REDIS_PORT"), "16379")
 
 	run := strconv.FormatInt(time.Now().UnixNano(), 36)
 	appID, topic := "userstest-"+run, "userstest-"+run
-	dir := t.TempDir()
-	secretsFile := filepath.Join(dir, "secrets.json")
+	secretsFile := filepath.Join(t.TempDir(), "secrets.json")
 	require.NoError(t, os.WriteFile(secretsFile, []byte(`{"jwt-signing-key-id":"kid-1"}`), 0o600))
-	files := map[string]string{
+	resources := daprxtest.WriteResources(t, map[string]string{
 		"users-store.yaml": fmt.Sprintf(`apiVersion: dapr.io/v1alpha1
 kind: Component
 metadata: {name: %s}
@@ -116,75 +78,18 @@ spec:
   metadata:
   - {name: secretsFile, value: %q}
 `, contracts.SecretStore, secretsFile),
-	}
-	resources := filepath.Join(dir, "resources")
-	require.NoError(t, os.Mkdir(resources, 0o700))
-	for name, body := range files {
-		require.NoError(t, os.WriteFile(filepath.Join(resources, name), []byte(body), 0o600))
-	}
+	})
 
-	cfg := config.App{
-		ID: appID, ListenHost: "127.0.0.1", Port: freePort(t), DaprHTTPPort: freePort(t), DaprGRPCPort: freePort(t),
-		DaprAPIToken: "dapr-token-" + run, AppAPIToken: "app-token-" + run,
-		MaxBodyBytes: 1 << 20, ShutdownTimeout: 5 * time.Second,
-	}
 	events := make(chan daprx.Event, 16)
-	var client dapr.Client
-	app := fxtest.New(t,
-		platform.Module,
-		fx.Replace(cfg),
-		fx.Decorate(func() *slog.Logger { return slog.New(slog.DiscardHandler) }),
-		fx.NopLogger,
+	app := daprxtest.Start(t, appID, resources,
 		fx.Provide(daprx.AsSubscription(func() daprx.Subscription {
 			return daprx.Subscription{Topic: topic, Types: []string{contracts.UserRegistered}, Handler: func(_ context.Context, e daprx.Event) error {
 				events <- e
 				return nil
 			}}
 		})),
-		fx.Populate(&client),
 	)
-	app.RequireStart()
-	t.Cleanup(app.RequireStop)
-
-	cmd := exec.Command(daprd,
-		"--app-id", appID, "--app-port", strconv.Itoa(cfg.Port),
-		"--dapr-http-port", strconv.Itoa(cfg.DaprHTTPPort), "--dapr-grpc-port", strconv.Itoa(cfg.DaprGRPCPort),
-		"--dapr-internal-grpc-port", strconv.Itoa(freePort(t)), "--metrics-port", strconv.Itoa(freePort(t)),
-		"--resources-path", resources, "--app-channel-address", "127.0.0.1", "--log-level", "warn")
-	cmd.Env = append(os.Environ(), "DAPR_API_TOKEN="+cfg.DaprAPIToken, "APP_API_TOKEN="+cfg.AppAPIToken)
-	logFile, err := os.Create(filepath.Join(dir, "daprd.log"))
-	require.NoError(t, err)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		_, _ = cmd.Process.Wait()
-		if t.Failed() {
-			b, _ := os.ReadFile(logFile.Name())
-			t.Logf("daprd log:\n%s", b)
-		}
-	})
-
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/readyz", cfg.Port))
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		require.True(t, time.Now().Before(deadline), "sidecar not ready in time")
-		time.Sleep(200 * time.Millisecond)
-	}
-	return harness{client: client, events: events}
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
+	return harness{client: app.Client, events: events}
 }
 
 type rec struct {

@@ -2,14 +2,8 @@ package daprx_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"log/slog"
-	"net"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,61 +13,24 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/fx"
-	"go.uber.org/fx/fxtest"
 
-	"github.com/shopmesh/shopmesh/internal/platform"
 	"github.com/shopmesh/shopmesh/internal/platform/config"
 	"github.com/shopmesh/shopmesh/internal/platform/daprx"
+	"github.com/shopmesh/shopmesh/internal/platform/daprx/daprxtest"
 )
 
 // These tests run the kit against a real daprd 1.14.0 and the local Redis
 // and PostgreSQL (`go tool task infra:up`). `go tool task test` sets
 // SHOPMESH_INTEGRATION=1; without it they skip.
 
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	require.NoError(t, err)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil && filepath.Base(filepath.Dir(dir)) != "local" {
-			if _, err := os.Stat(filepath.Join(dir, "dapr", "dapr.yaml")); err == nil {
-				return dir
-			}
-		}
-		parent := filepath.Dir(dir)
-		require.NotEqual(t, parent, dir, "repository root not found")
-		dir = parent
-	}
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
-type secrets map[string]string
-
-func readSecrets(t *testing.T, root string) secrets {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(root, ".local", "secrets.json"))
-	require.NoError(t, err, "run go tool task infra:up first")
-	var s secrets
-	require.NoError(t, json.Unmarshal(b, &s))
-	return s
-}
-
 // components writes the test's own resources: an outbox-enabled Redis store,
 // a PostgreSQL store in the catalog database (own table prefix), Redis
 // pub/sub. Names and topic are unique per run, so runs do not interfere.
-func components(t *testing.T, root, run string) string {
+func components(t *testing.T, run string) string {
 	t.Helper()
-	dsn := readSecrets(t, root)["catalog-store-dsn"]
+	dsn := daprxtest.LocalSecrets(t)["catalog-store-dsn"]
 	require.NotEmpty(t, dsn)
-	dir := t.TempDir()
-	files := map[string]string{
+	return daprxtest.WriteResources(t, map[string]string{
 		"redis.yaml": fmt.Sprintf(`apiVersion: dapr.io/v1alpha1
 kind: Component
 metadata: {name: kv-redis}
@@ -107,11 +64,7 @@ spec:
   metadata:
   - {name: redisHost, value: "127.0.0.1:16379"}
 `,
-	}
-	for name, body := range files {
-		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600))
-	}
-	return dir
+	})
 }
 
 type harness struct {
@@ -120,73 +73,21 @@ type harness struct {
 	cfg    config.App
 }
 
-// start runs the kit in this process (app port, subscriptions, tokens) and
-// a daprd beside it, and waits until the sidecar reports ready.
+// start runs the kit in this process with a subscription to the run's own
+// topic, beside a daprd on the test's components.
 func start(t *testing.T) harness {
-	if os.Getenv("SHOPMESH_INTEGRATION") == "" {
-		t.Skip("integration test: set SHOPMESH_INTEGRATION=1 with the local infra up (go tool task test does)")
-	}
-	root := repoRoot(t)
-	daprd := filepath.Join(root, ".local", "bin", "daprd")
-	require.FileExists(t, daprd, "run go tool task build:daprd")
-
+	daprxtest.RequireIntegration(t)
 	run := strconv.FormatInt(time.Now().UnixNano(), 36)
-	appID := "kittest-" + run
-	cfg := config.App{
-		ID: appID, ListenHost: "127.0.0.1", Port: freePort(t), DaprHTTPPort: freePort(t), DaprGRPCPort: freePort(t),
-		DaprAPIToken: "dapr-token-" + run, AppAPIToken: "app-token-" + run,
-		MaxBodyBytes: 1 << 20, ShutdownTimeout: 5 * time.Second,
-	}
 	events := make(chan daprx.Event, 16)
-	var client dapr.Client
-	app := fxtest.New(t,
-		platform.Module,
-		fx.Replace(cfg),
-		fx.Decorate(func() *slog.Logger { return slog.New(slog.DiscardHandler) }),
-		fx.NopLogger,
+	app := daprxtest.Start(t, "kittest-"+run, components(t, run),
 		fx.Provide(daprx.AsSubscription(func() daprx.Subscription {
 			return daprx.Subscription{Topic: "kittest-" + run, Types: []string{"thing.saved"}, Handler: func(_ context.Context, e daprx.Event) error {
 				events <- e
 				return nil
 			}}
 		})),
-		fx.Populate(&client),
 	)
-	app.RequireStart()
-	t.Cleanup(app.RequireStop)
-
-	cmd := exec.Command(daprd,
-		"--app-id", appID, "--app-port", strconv.Itoa(cfg.Port),
-		"--dapr-http-port", strconv.Itoa(cfg.DaprHTTPPort), "--dapr-grpc-port", strconv.Itoa(cfg.DaprGRPCPort),
-		"--dapr-internal-grpc-port", strconv.Itoa(freePort(t)), "--metrics-port", strconv.Itoa(freePort(t)),
-		"--resources-path", components(t, root, run), "--app-channel-address", "127.0.0.1", "--log-level", "warn")
-	cmd.Env = append(os.Environ(), "DAPR_API_TOKEN="+cfg.DaprAPIToken, "APP_API_TOKEN="+cfg.AppAPIToken)
-	logFile, err := os.Create(filepath.Join(t.TempDir(), "daprd.log"))
-	require.NoError(t, err)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		_, _ = cmd.Process.Wait()
-		if t.Failed() {
-			b, _ := os.ReadFile(logFile.Name())
-			t.Logf("daprd log:\n%s", b)
-		}
-	})
-
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/readyz", cfg.Port))
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		require.True(t, time.Now().Before(deadline), "sidecar not ready in time")
-		time.Sleep(200 * time.Millisecond)
-	}
-	return harness{client: client, events: events, cfg: cfg}
+	return harness{client: app.Client, events: events, cfg: app.Config}
 }
 
 type thing struct {
