@@ -94,6 +94,12 @@ var client = &http.Client{Timeout: 15 * time.Second}
 // call sends a request; body may be nil, a string, []byte or a value to JSON-encode.
 func call(t *testing.T, method, url string, body any, header ...string) response {
 	t.Helper()
+	return callWith(t, client, method, url, body, header...)
+}
+
+// callWith is call through the HTTP client c.
+func callWith(t *testing.T, c *http.Client, method, url string, body any, header ...string) response {
+	t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -116,7 +122,7 @@ func call(t *testing.T, method, url string, body any, header ...string) response
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
-	resp, err := client.Do(req)
+	resp, err := c.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
