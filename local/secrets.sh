@@ -22,7 +22,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # Services that own a PostgreSQL database. Adding a service is one word here
 # (plus its migrate/sql/<svc>/ folder).
-PG_SERVICES=(catalog users)
+PG_SERVICES=(catalog users orders payments notifications)
 
 SECRETS_FILE="$SHOPMESH_LOCAL/secrets.json"
 # The DSNs are written once; a later change of SHOPMESH_PG_PORT does not

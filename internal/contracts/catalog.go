@@ -26,6 +26,7 @@ type ProductEvent struct {
 	Category    string    `json:"category,omitempty"`
 	Price       Money     `json:"price"`
 	ImageURL    string    `json:"image_url,omitempty"`
+	InStock     bool      `json:"in_stock"`
 	Version     int64     `json:"version"`
 	Deleted     bool      `json:"deleted,omitempty"`
 	UpdatedAt   time.Time `json:"updated_at"`

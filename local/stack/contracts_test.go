@@ -1,6 +1,8 @@
 package stack_test
 
 import (
+	"fmt"
+	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
@@ -16,6 +18,11 @@ var appConstants = []string{
 	contracts.AppGateway,
 	contracts.AppUsers,
 	contracts.AppCatalog,
+	contracts.AppInventory,
+	contracts.AppOrders,
+	contracts.AppPayments,
+	contracts.AppNotifications,
+	contracts.AppSearch,
 }
 
 func loadRepoTemplate(t *testing.T) *stack.Template {
@@ -69,6 +76,27 @@ func TestRepoTemplateMapsToDaprd(t *testing.T) {
 		}
 		if !found {
 			t.Errorf("%s: no components/%s resources path: %v", app.ID, stack.DefaultProfile, app.ResourcesPaths)
+		}
+	}
+}
+
+// No port of the template lies in the kernel's ephemeral range: an outgoing
+// connection of any process can take such a port as its local end, and the
+// app or daprd that needs it then fails to start (this happened with
+// daprd gRPC ports at 50600+, within Linux's default 32768-60999).
+func TestTemplatePortsAreNotEphemeral(t *testing.T) {
+	low, high := 32768, 60999 // Linux's default
+	if data, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if _, err := fmt.Sscan(string(data), &low, &high); err != nil {
+			t.Fatalf("ip_local_port_range %q: %v", data, err)
+		}
+	}
+	tmpl := loadRepoTemplate(t)
+	for _, app := range tmpl.Apps {
+		for _, p := range app.Ports.List() {
+			if p.Port >= low && p.Port <= high {
+				t.Errorf("%s: %s port %d is in the ephemeral range %d-%d", app.ID, p.Role, p.Port, low, high)
+			}
 		}
 	}
 }
