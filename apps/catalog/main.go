@@ -1,5 +1,6 @@
 // Command catalog serves products and categories from the catalog-store
-// state component and announces every change on the catalog topic.
+// state component and announces every change on the catalog topic. It
+// keeps each product's in_stock from the inventory's stock events.
 package main
 
 import (
@@ -7,6 +8,7 @@ import (
 
 	"github.com/shopmesh/shopmesh/apps/catalog/api"
 	"github.com/shopmesh/shopmesh/apps/catalog/catalog"
+	"github.com/shopmesh/shopmesh/apps/catalog/events"
 	"github.com/shopmesh/shopmesh/apps/catalog/seed"
 	"github.com/shopmesh/shopmesh/apps/catalog/store"
 	"github.com/shopmesh/shopmesh/internal/platform"
@@ -18,6 +20,7 @@ func main() {
 		store.Module,
 		catalog.Module,
 		api.Module,
+		events.Module,
 		seed.Module,
 	).Run()
 }

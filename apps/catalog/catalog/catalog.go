@@ -16,18 +16,21 @@ type Money struct {
 }
 
 // Product is a sellable item. Version grows by one with every change.
+// InStock follows the inventory's stock.changed events; StockVersion is the
+// version of the last one applied, so repeated and stale ones are dropped.
 type Product struct {
-	ID          string
-	SKU         string
-	Name        string
-	Description string
-	Category    string
-	Price       Money
-	ImageURL    string
-	InStock     bool
-	Version     int64
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	ID           string
+	SKU          string
+	Name         string
+	Description  string
+	Category     string
+	Price        Money
+	ImageURL     string
+	InStock      bool
+	StockVersion int64
+	Version      int64
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }
 
 // Category groups products; its ID is a slug such as "kitchen".
@@ -74,7 +77,10 @@ type Store interface {
 	Products(ctx context.Context, ids []string) ([]Product, error)              // missing ids skipped, order kept
 	CreateProduct(ctx context.Context, p Product) error
 	UpdateProduct(ctx context.Context, p Product, etag string) error // ErrConflict
-	DeleteProduct(ctx context.Context, p Product, etag string) error // ErrConflict
+	// RecordStockVersion stores p without publishing an event: only its
+	// StockVersion changed, which no consumer sees.
+	RecordStockVersion(ctx context.Context, p Product, etag string) error // ErrConflict
+	DeleteProduct(ctx context.Context, p Product, etag string) error      // ErrConflict
 
 	ClaimSKU(ctx context.Context, sku string, c SKUClaim) error                    // ErrConflict when taken
 	SKUClaim(ctx context.Context, sku string) (c SKUClaim, etag string, err error) // ErrNotFound

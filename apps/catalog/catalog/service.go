@@ -188,6 +188,43 @@ func (s *Service) Update(ctx context.Context, id string, d Draft) (Product, erro
 	return Product{}, fmt.Errorf("updating product %s: %w", id, ErrConflict)
 }
 
+// ApplyStock keeps a product's in_stock from the inventory's stock.changed
+// events; version is the stock record's. An event no newer than the last
+// one applied changes nothing (a redelivery, or one overtaken by a newer
+// one). When in_stock changes, that is a change of the product: its version
+// grows and product.updated goes out through the outbox. Otherwise only the
+// stock version is stored, silently, so that an older event arriving later
+// cannot undo a newer one. Events for a deleted product are dropped.
+func (s *Service) ApplyStock(ctx context.Context, productID string, inStock bool, version int64) error {
+	for range maxAttempts {
+		p, etag, err := s.store.Product(ctx, productID)
+		if errors.Is(err, ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if version <= p.StockVersion {
+			return nil
+		}
+		p.StockVersion = version
+		if p.InStock == inStock {
+			err = s.store.RecordStockVersion(ctx, p, etag)
+		} else {
+			p.InStock, p.Version, p.UpdatedAt = inStock, p.Version+1, s.now()
+			err = s.store.UpdateProduct(ctx, p, etag)
+		}
+		if errors.Is(err, ErrConflict) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("storing stock of product %s: %w", productID, err)
+		}
+		return nil
+	}
+	return fmt.Errorf("storing stock of product %s: %w", productID, ErrConflict)
+}
+
 // Delete removes a product; its product.deleted event is stored with it.
 func (s *Service) Delete(ctx context.Context, id string) error {
 	for range maxAttempts {

@@ -198,3 +198,71 @@ func TestSeedIsIdempotent(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, page.Items, 2)
 }
+
+func TestApplyStockKeepsInStock(t *testing.T) {
+	ctx := context.Background()
+	svc, st := newTestService(t)
+	p, err := svc.Create(ctx, draft("KIT-1", "kitchen"))
+	require.NoError(t, err)
+	get := func() catalog.Product {
+		t.Helper()
+		got, err := svc.Get(ctx, p.ID)
+		require.NoError(t, err)
+		return got
+	}
+
+	// Sold out: a change of the product, announced.
+	require.NoError(t, svc.ApplyStock(ctx, p.ID, false, 1))
+	got := get()
+	assert.False(t, got.InStock)
+	assert.Equal(t, int64(2), got.Version)
+	assert.Equal(t, int64(1), got.StockVersion)
+	assert.Equal(t, []string{"created:" + p.ID, "updated:" + p.ID}, st.Events)
+
+	// Repeated, and newer without a change of in_stock: nothing announced.
+	require.NoError(t, svc.ApplyStock(ctx, p.ID, false, 1))
+	require.NoError(t, svc.ApplyStock(ctx, p.ID, false, 3))
+	got = get()
+	assert.Equal(t, int64(2), got.Version)
+	assert.Equal(t, int64(3), got.StockVersion, "the newer version is remembered")
+	assert.Len(t, st.Events, 2)
+
+	// An older event arriving late does not undo a newer one.
+	require.NoError(t, svc.ApplyStock(ctx, p.ID, true, 2))
+	assert.False(t, get().InStock)
+	assert.Len(t, st.Events, 2)
+
+	// Back in stock.
+	require.NoError(t, svc.ApplyStock(ctx, p.ID, true, 4))
+	got = get()
+	assert.True(t, got.InStock)
+	assert.Equal(t, int64(3), got.Version)
+	assert.Equal(t, "updated:"+p.ID, st.Events[len(st.Events)-1])
+
+	// An admin's update keeps what the stock events set.
+	_, err = svc.Update(ctx, p.ID, draft("KIT-1", "audio"))
+	require.NoError(t, err)
+	got = get()
+	assert.True(t, got.InStock)
+	assert.Equal(t, int64(4), got.StockVersion)
+
+	// Events for products that are gone change nothing.
+	require.NoError(t, svc.ApplyStock(ctx, "01900000-0000-7000-8000-000000000000", false, 9))
+}
+
+func TestApplyStockOutOfOrderEndsOnTheNewest(t *testing.T) {
+	ctx := context.Background()
+	svc, _ := newTestService(t)
+	p, err := svc.Create(ctx, draft("KIT-1", "kitchen"))
+	require.NoError(t, err)
+
+	var wg sync.WaitGroup
+	for v := int64(20); v >= 1; v-- {
+		wg.Go(func() { assert.NoError(t, svc.ApplyStock(ctx, p.ID, v%2 == 1, v)) })
+	}
+	wg.Wait()
+	got, err := svc.Get(ctx, p.ID)
+	require.NoError(t, err)
+	assert.Equal(t, int64(20), got.StockVersion)
+	assert.False(t, got.InStock, "version 20 says sold out")
+}

@@ -54,6 +54,13 @@ func (m *Store) del(key, etag string) error {
 	return nil
 }
 
+// record notes an outbox event; concurrent writers may record at once.
+func (m *Store) record(ev string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.Events = append(m.Events, ev)
+}
+
 func (m *Store) Product(_ context.Context, id string) (catalog.Product, string, error) {
 	var p catalog.Product
 	etag, err := m.get("p|"+id, &p)
@@ -71,7 +78,7 @@ func (m *Store) Products(ctx context.Context, ids []string) ([]catalog.Product, 
 }
 
 func (m *Store) CreateProduct(_ context.Context, p catalog.Product) error {
-	m.Events = append(m.Events, "created:"+p.ID)
+	m.record("created:" + p.ID)
 	return m.put("p|"+p.ID, p, "", true)
 }
 
@@ -79,15 +86,20 @@ func (m *Store) UpdateProduct(_ context.Context, p catalog.Product, etag string)
 	if err := m.put("p|"+p.ID, p, etag, false); err != nil {
 		return err
 	}
-	m.Events = append(m.Events, "updated:"+p.ID)
+	m.record("updated:" + p.ID)
 	return nil
+}
+
+// RecordStockVersion stores p without an event, as the real store does.
+func (m *Store) RecordStockVersion(_ context.Context, p catalog.Product, etag string) error {
+	return m.put("p|"+p.ID, p, etag, false)
 }
 
 func (m *Store) DeleteProduct(_ context.Context, p catalog.Product, etag string) error {
 	if err := m.del("p|"+p.ID, etag); err != nil {
 		return err
 	}
-	m.Events = append(m.Events, "deleted:"+p.ID)
+	m.record("deleted:" + p.ID)
 	return nil
 }
 

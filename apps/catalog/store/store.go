@@ -38,8 +38,9 @@ func New(c dapr.Client) *Store { return &Store{state: daprx.NewState(c, contract
 // contracts.ProductEvent).
 type productRecord struct {
 	contracts.ProductEvent
-	InStock   bool      `json:"in_stock"`
-	CreatedAt time.Time `json:"created_at"`
+	// StockVersion is the version of the last stock.changed event applied.
+	StockVersion int64     `json:"stock_version,omitempty"`
+	CreatedAt    time.Time `json:"created_at"`
 }
 
 func toRecord(p catalog.Product) productRecord {
@@ -47,10 +48,10 @@ func toRecord(p catalog.Product) productRecord {
 		ProductEvent: contracts.ProductEvent{
 			ID: p.ID, SKU: p.SKU, Name: p.Name, Description: p.Description, Category: p.Category,
 			Price:    contracts.Money{Amount: p.Price.Amount, Currency: p.Price.Currency},
-			ImageURL: p.ImageURL, Version: p.Version, UpdatedAt: p.UpdatedAt,
+			ImageURL: p.ImageURL, InStock: p.InStock, Version: p.Version, UpdatedAt: p.UpdatedAt,
 		},
-		InStock:   p.InStock,
-		CreatedAt: p.CreatedAt,
+		StockVersion: p.StockVersion,
+		CreatedAt:    p.CreatedAt,
 	}
 }
 
@@ -58,7 +59,8 @@ func (r productRecord) product() catalog.Product {
 	return catalog.Product{
 		ID: r.ID, SKU: r.SKU, Name: r.Name, Description: r.Description, Category: r.Category,
 		Price:    catalog.Money{Amount: r.Price.Amount, Currency: r.Price.Currency},
-		ImageURL: r.ImageURL, InStock: r.InStock, Version: r.Version, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+		ImageURL: r.ImageURL, InStock: r.InStock, StockVersion: r.StockVersion, Version: r.Version,
+		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
 	}
 }
 
@@ -123,6 +125,12 @@ func (s *Store) UpdateProduct(ctx context.Context, p catalog.Product, etag strin
 	return domainErr(s.state.Transact(ctx, daprx.Op{
 		Key: productKey(p.ID), Value: toRecord(p), ETag: etag, Metadata: event(contracts.ProductUpdated),
 	}))
+}
+
+// RecordStockVersion implements catalog.Store: a single-key write, which
+// the outbox does not publish.
+func (s *Store) RecordStockVersion(ctx context.Context, p catalog.Product, etag string) error {
+	return domainErr(s.state.Save(ctx, productKey(p.ID), toRecord(p), etag))
 }
 
 // DeleteProduct implements catalog.Store. The outbox publishes upserts only,

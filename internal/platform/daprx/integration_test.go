@@ -2,6 +2,7 @@ package daprx_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -180,4 +181,55 @@ func TestSidecarRefusesCallsWithoutTheToken(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+}
+
+func TestWriteCarriesMetadataAndIsGuarded(t *testing.T) {
+	h := start(t)
+	ctx := context.Background()
+	ttl := map[string]string{"ttlInSeconds": "60"}
+	for _, store := range []string{"kv-redis", "kv-postgres"} {
+		t.Run(store, func(t *testing.T) {
+			st := daprx.NewState(h.client, store)
+			var got thing
+			require.NoError(t, st.Write(ctx, "w", thing{"w", 1}, "", ttl))
+			require.ErrorIs(t, st.Write(ctx, "w", thing{"w", 2}, "", ttl), daprx.ErrConflict, "without an etag it only creates")
+
+			etag, err := st.Get(ctx, "w", &got)
+			require.NoError(t, err)
+			require.NoError(t, st.Write(ctx, "w", thing{"w", 3}, etag, ttl))
+			require.ErrorIs(t, st.Write(ctx, "w", thing{"w", 4}, etag, ttl), daprx.ErrConflict, "a stale etag is refused")
+
+			// The metadata reaches the store: a one-second TTL expires the
+			// key, and an expired key can be created again.
+			etag, err = st.Get(ctx, "w", &got)
+			require.NoError(t, err)
+			assert.Equal(t, thing{"w", 3}, got)
+			require.NoError(t, st.Write(ctx, "w", thing{"w", 5}, etag, map[string]string{"ttlInSeconds": "1"}))
+			require.Eventually(t, func() bool {
+				_, err := st.Get(ctx, "w", &got)
+				return errors.Is(err, daprx.ErrNotFound)
+			}, 10*time.Second, 200*time.Millisecond)
+			require.NoError(t, st.Write(ctx, "w", thing{"w", 6}, "", ttl))
+			require.NoError(t, st.Delete(ctx, "w", ""))
+		})
+	}
+}
+
+func TestTransactionFirstWrite(t *testing.T) {
+	h := start(t)
+	ctx := context.Background()
+	st := daprx.NewState(h.client, "kv-postgres")
+	require.NoError(t, st.Transact(ctx, daprx.Op{Key: "claim", Value: thing{"first", 1}, Create: true}, daprx.Op{Key: "other", Value: thing{"other", 1}}))
+
+	err := st.Transact(ctx, daprx.Op{Key: "other", Value: thing{"other", 2}}, daprx.Op{Key: "claim", Value: thing{"second", 2}, Create: true})
+	require.Error(t, err, "a taken key refuses a first-write inside a transaction")
+	var got thing
+	_, err = st.Get(ctx, "claim", &got)
+	require.NoError(t, err)
+	assert.Equal(t, thing{"first", 1}, got)
+	_, err = st.Get(ctx, "other", &got)
+	require.NoError(t, err)
+	assert.Equal(t, thing{"other", 1}, got, "the refused transaction changed nothing")
+	require.NoError(t, st.Delete(ctx, "claim", ""))
+	require.NoError(t, st.Delete(ctx, "other", ""))
 }

@@ -130,6 +130,33 @@ func (s *State) Create(ctx context.Context, key string, v any) error {
 	return fmt.Errorf("create %s/%s: %w", s.store, key, err)
 }
 
+// Write is the guarded write with per-write metadata for the store, such as
+// {"ttlInSeconds": "604800"} (the key then expires that long after this
+// write, so every write renews it). With an etag it replaces only the value
+// read with it, as Save does; without one it creates the key only if the key
+// holds nothing, as Create does. Either refusal is ErrConflict. (Redis
+// lets a write with an etag recreate a key deleted since it was read.)
+func (s *State) Write(ctx context.Context, key string, v any, etag string, meta map[string]string) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encoding %s/%s: %w", s.store, key, err)
+	}
+	first := dapr.WithConcurrency(dapr.StateConcurrencyFirstWrite)
+	if etag != "" {
+		return s.wrap("write", key, s.client.SaveStateWithETag(ctx, s.store, key, data, etag, meta, first))
+	}
+	err = s.wrap("write", key, s.client.SaveState(ctx, s.store, key, data, meta, first))
+	if err == nil || errors.Is(err, ErrConflict) {
+		return err
+	}
+	// As in Create: a refused first-write may come back as a plain error.
+	var existing json.RawMessage
+	if _, gerr := s.Get(ctx, key, &existing); gerr == nil {
+		return fmt.Errorf("write %s/%s: %w", s.store, key, ErrConflict)
+	}
+	return err
+}
+
 // Delete removes key, guarded by etag when one is given.
 func (s *State) Delete(ctx context.Context, key, etag string) error {
 	var err error
@@ -146,6 +173,7 @@ type Op struct {
 	Key      string
 	Value    any    // JSON-encoded; ignored for deletes
 	ETag     string // optional guard
+	Create   bool   // first-write upsert; a refusal may be a plain error, not ErrConflict
 	Delete   bool
 	Metadata map[string]string
 }
@@ -159,6 +187,8 @@ func (s *State) Transact(ctx context.Context, ops ...Op) error {
 		item := &dapr.SetStateItem{Key: op.Key, Metadata: op.Metadata}
 		if op.ETag != "" {
 			item.Etag = &dapr.ETag{Value: op.ETag}
+		}
+		if op.ETag != "" || op.Create {
 			item.Options = guarded()
 		}
 		typ := dapr.StateOperationTypeUpsert
