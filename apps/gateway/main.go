@@ -11,11 +11,16 @@ import (
 	"github.com/shopmesh/shopmesh/apps/gateway/cache"
 	"github.com/shopmesh/shopmesh/apps/gateway/catalogclient"
 	"github.com/shopmesh/shopmesh/apps/gateway/graphql"
+	"github.com/shopmesh/shopmesh/apps/gateway/inventoryclient"
+	"github.com/shopmesh/shopmesh/apps/gateway/notificationsclient"
 	"github.com/shopmesh/shopmesh/apps/gateway/openapi"
+	"github.com/shopmesh/shopmesh/apps/gateway/ordersclient"
 	"github.com/shopmesh/shopmesh/apps/gateway/outbound"
+	"github.com/shopmesh/shopmesh/apps/gateway/paymentsclient"
 	"github.com/shopmesh/shopmesh/apps/gateway/ratelimit"
 	"github.com/shopmesh/shopmesh/apps/gateway/redisconn"
 	"github.com/shopmesh/shopmesh/apps/gateway/rest"
+	"github.com/shopmesh/shopmesh/apps/gateway/searchclient"
 	"github.com/shopmesh/shopmesh/apps/gateway/usersclient"
 	"github.com/shopmesh/shopmesh/internal/platform"
 )
@@ -32,6 +37,11 @@ var modules = fx.Options(
 	outbound.Module,
 	catalogclient.Module,
 	usersclient.Module,
+	searchclient.Module,
+	ordersclient.Module,
+	inventoryclient.Module,
+	paymentsclient.Module,
+	notificationsclient.Module,
 	cache.Module,
 	ratelimit.Module,
 	rest.Module,

@@ -2,11 +2,13 @@ package main
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -18,6 +20,7 @@ import (
 
 	"github.com/shopmesh/shopmesh/apps/gateway/authz"
 	"github.com/shopmesh/shopmesh/apps/gateway/openapi"
+	"github.com/shopmesh/shopmesh/apps/gateway/redistest"
 )
 
 // TestServedRoutesAreDocumented builds the real app (the modules main runs)
@@ -41,6 +44,10 @@ func TestServedRoutesAreDocumented(t *testing.T) {
 		"POST /api/v1/auth/register", "POST /api/v1/auth/login", "POST /api/v1/auth/refresh", "POST /api/v1/auth/logout",
 		"GET /api/v1/me", "GET /api/v1/me/addresses", "POST /api/v1/me/addresses", "DELETE /api/v1/me/addresses/{id}",
 		"GET /.well-known/jwks.json",
+		"GET /api/v1/search", "POST /api/v1/search/reindex",
+		"GET /api/v1/cart", "POST /api/v1/cart/items", "DELETE /api/v1/cart/items/{product_id}", "POST /api/v1/checkout",
+		"GET /api/v1/orders", "GET /api/v1/orders/{id}", "POST /api/v1/orders/{id}/cancel", "GET /api/v1/notifications",
+		"GET /api/v1/inventory/{product_id}", "PUT /api/v1/inventory/{product_id}", "GET /api/v1/payments/{order_id}",
 	})
 }
 
@@ -72,8 +79,9 @@ func TestEveryRouteHasAnAccessRule(t *testing.T) {
 }
 
 // buildEngine builds the real app (the modules main runs) with no sidecar
-// and no Redis, and returns its engine.
-func buildEngine(t *testing.T) *gin.Engine {
+// and no Redis, and returns its engine. env overrides the environment as
+// name, value pairs.
+func buildEngine(t *testing.T, env ...string) *gin.Engine {
 	t.Helper()
 	t.Setenv("APP_ID", "gateway")
 	t.Setenv("LOG_LEVEL", "error")
@@ -81,10 +89,48 @@ func buildEngine(t *testing.T) *gin.Engine {
 	t.Setenv("DAPR_HTTP_PORT", closedPort(t))
 	t.Setenv("DAPR_GRPC_PORT", closedPort(t))
 	t.Setenv("REDIS_ADDR", "127.0.0.1:"+closedPort(t))
+	for i := 0; i+1 < len(env); i += 2 {
+		t.Setenv(env[i], env[i+1])
+	}
 	var engine *gin.Engine
 	app := fx.New(modules, fx.Populate(&engine), fx.NopLogger)
 	require.NoError(t, app.Err())
 	return engine
+}
+
+// A checkout counts against the client's rate limit like every other
+// request, over REST and GraphQL alike: one budget per client, spent before
+// the token is even looked at.
+func TestCheckoutCountsAgainstTheClientsRateLimit(t *testing.T) {
+	rdb := redistest.Client(t)
+	engine := buildEngine(t, "REDIS_ADDR", rdb.Options().Addr, "REDIS_DB", strconv.Itoa(redistest.DB),
+		"RATE_LIMIT_RPS", "1", "RATE_LIMIT_BURST", "3")
+	client := fmt.Sprintf("[2001:db8:%x:%x::1]:40000", rand.IntN(1<<16), rand.IntN(1<<16))
+	send := func(method, path, body string, hdr ...string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(method, path, strings.NewReader(body))
+		req.RemoteAddr = client
+		req.Header.Set("Content-Type", "application/json")
+		for i := 0; i+1 < len(hdr); i += 2 {
+			req.Header.Set(hdr[i], hdr[i+1])
+		}
+		w := httptest.NewRecorder()
+		engine.ServeHTTP(w, req)
+		return w
+	}
+	checkout := func() *httptest.ResponseRecorder {
+		return send(http.MethodPost, "/api/v1/checkout", `{"payment_token":"tok_visa"}`, "Idempotency-Key", "k-1")
+	}
+	assert.Equal(t, http.StatusUnauthorized, send(http.MethodGet, "/api/v1/cart", "").Code)
+	for range 2 {
+		w := checkout()
+		require.Equal(t, http.StatusUnauthorized, w.Code, "within the budget: on to the token check")
+		assert.NotEmpty(t, w.Header().Get("RateLimit-Remaining"))
+	}
+	w := checkout()
+	require.Equal(t, http.StatusTooManyRequests, w.Code, "the fourth request of a burst of three")
+	assert.NotEmpty(t, w.Header().Get("Retry-After"))
+	w = send(http.MethodPost, "/graphql", `{"query":"mutation { checkout(input: {shippingAddress: {name: \"A\", line1: \"1\", city: \"B\", postalCode: \"1\", country: \"DE\"}, paymentToken: \"tok_visa\", idempotencyKey: \"k-2\"}) { orderId } }"}`)
+	assert.Equal(t, http.StatusTooManyRequests, w.Code, "the graph's checkout spends the same budget")
 }
 
 // documentedSecurity maps each operation to its security requirements:

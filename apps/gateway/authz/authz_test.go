@@ -41,6 +41,7 @@ var contract = []struct {
 	{"GET", "/api/v1/categories", authz.Public},
 	{"POST", "/api/v1/categories", authz.Admin},
 	{"GET", "/api/v1/search", authz.Public},
+	{"POST", "/api/v1/search/reindex", authz.Admin},
 	{"GET", "/api/v1/cart", authz.Customer},
 	{"POST", "/api/v1/cart/items", authz.Customer},
 	{"DELETE", "/api/v1/cart/items/:product_id", authz.Customer},
@@ -50,6 +51,7 @@ var contract = []struct {
 	{"POST", "/api/v1/orders/:id/cancel", authz.Customer},
 	{"GET", "/api/v1/inventory/:product_id", authz.Admin},
 	{"PUT", "/api/v1/inventory/:product_id", authz.Admin},
+	{"GET", "/api/v1/payments/:order_id", authz.Admin},
 	{"GET", "/api/v1/notifications", authz.Customer},
 	{"GET", "/graphql", authz.Public},
 	{"POST", "/graphql", authz.Public},
@@ -88,7 +90,7 @@ func TestEnforce(t *testing.T) {
 	}
 	for _, c := range contract {
 		path := c.route
-		for _, p := range []string{":id", ":product_id"} {
+		for _, p := range []string{":id", ":product_id", ":order_id"} {
 			path = strings.ReplaceAll(path, p, "01936f2e-8b1c-7d4e-9a0b-3c5d7e9f1a2b")
 		}
 		for who, tok := range tokens {

@@ -21,7 +21,9 @@ var Routes = []Rule{
 	{"GET", "/.well-known/jwks.json", Public},
 	{"*", "/api/v1/me/**", Customer},
 
-	// Catalog and search: reading is public, writing is for administrators.
+	// Catalog and search: reading is public, writing is for administrators,
+	// and so is rebuilding the search index (before the public search rule).
+	{"POST", "/api/v1/search/reindex", Admin},
 	{"GET", "/api/v1/products/**", Public},
 	{"GET", "/api/v1/categories/**", Public},
 	{"GET", "/api/v1/search/**", Public},
@@ -34,8 +36,9 @@ var Routes = []Rule{
 	{"*", "/api/v1/orders/**", Customer},
 	{"*", "/api/v1/notifications/**", Customer},
 
-	// Operations.
+	// Operations: stock, and whether and how often an order was charged.
 	{"*", "/api/v1/inventory/**", Admin},
+	{"*", "/api/v1/payments/**", Admin},
 
 	// GraphQL: the endpoint is open; each field is checked (Fields below).
 	{"GET", "/graphql", Public},
@@ -51,7 +54,6 @@ var Fields = map[string]Access{
 	"Query.categories": Public,
 	"Query.me":         Customer,
 
-	// Coming with their services:
 	"Query.search":            Public,
 	"Query.cart":              Customer,
 	"Query.orders":            Customer,

@@ -12,28 +12,23 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/shopmesh/shopmesh/apps/gateway/servicecall"
+	"github.com/shopmesh/shopmesh/internal/contracts"
 	"github.com/shopmesh/shopmesh/internal/platform/problem"
 )
 
-// Money is an amount in minor units of an ISO 4217 currency.
-type Money struct {
-	Amount   int64  `json:"amount"`
-	Currency string `json:"currency"`
-}
-
 // Product is the catalog's product as it serves it.
 type Product struct {
-	ID          string    `json:"id"`
-	SKU         string    `json:"sku"`
-	Name        string    `json:"name"`
-	Description string    `json:"description"`
-	Category    string    `json:"category"`
-	Price       Money     `json:"price"`
-	ImageURL    string    `json:"image_url"`
-	InStock     bool      `json:"in_stock"`
-	Version     int64     `json:"version"`
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
+	ID          string          `json:"id"`
+	SKU         string          `json:"sku"`
+	Name        string          `json:"name"`
+	Description string          `json:"description"`
+	Category    string          `json:"category"`
+	Price       contracts.Money `json:"price"`
+	ImageURL    string          `json:"image_url"`
+	InStock     bool            `json:"in_stock"`
+	Version     int64           `json:"version"`
+	CreatedAt   time.Time       `json:"created_at"`
+	UpdatedAt   time.Time       `json:"updated_at"`
 }
 
 // ProductPage is one page of a listing; NextPageToken is empty on the last.

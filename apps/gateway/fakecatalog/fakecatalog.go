@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/shopmesh/shopmesh/apps/gateway/catalogclient"
+	"github.com/shopmesh/shopmesh/internal/contracts"
 	"github.com/shopmesh/shopmesh/internal/platform/problem"
 )
 
@@ -113,7 +114,7 @@ func Kettle(id string) catalogclient.Product {
 	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	return catalogclient.Product{
 		ID: id, SKU: "KIT-1", Name: "Kettle", Description: "Boils.", Category: "kitchen",
-		Price: catalogclient.Money{Amount: 3999, Currency: "USD"}, ImageURL: "https://img.example/k.jpg",
+		Price: contracts.Money{Amount: 3999, Currency: "USD"}, ImageURL: "https://img.example/k.jpg",
 		InStock: true, Version: 1, CreatedAt: at, UpdatedAt: at,
 	}
 }

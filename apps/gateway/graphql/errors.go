@@ -12,6 +12,7 @@ import (
 
 	"github.com/shopmesh/shopmesh/apps/gateway/authz"
 	"github.com/shopmesh/shopmesh/apps/gateway/catalogclient"
+	"github.com/shopmesh/shopmesh/apps/gateway/servicecall"
 	"github.com/shopmesh/shopmesh/apps/gateway/usersclient"
 	"github.com/shopmesh/shopmesh/internal/platform/problem"
 )
@@ -21,13 +22,11 @@ const (
 	CodeBadUserInput    = "BAD_USER_INPUT"
 	CodeUnauthenticated = "UNAUTHENTICATED"
 	CodeForbidden       = "FORBIDDEN"
+	CodeNotFound        = "NOT_FOUND"
+	CodeConflict        = "CONFLICT"
 	CodeUnavailable     = "UNAVAILABLE"
 	CodeInternal        = "INTERNAL_SERVER_ERROR"
 )
-
-// argumentNames maps the catalog's query parameters to this graph's
-// argument names, so errors name what the client actually sent.
-var argumentNames = map[string]string{"page_size": "pageSize", "page_token": "pageToken", "category": "category"}
 
 // fieldError is one invalid argument in extensions.errors.
 type fieldError struct {
@@ -35,29 +34,61 @@ type fieldError struct {
 	Detail string `json:"detail"`
 }
 
-func badInput(msg string, fields ...problem.FieldError) *gqlerror.Error {
+// badInput is a BAD_USER_INPUT error; fields name the invalid arguments
+// under the service's names, which args turns into the graph's.
+func badInput(msg string, args argumentNames, fields ...problem.FieldError) *gqlerror.Error {
 	ext := map[string]any{"code": CodeBadUserInput}
 	if len(fields) > 0 {
 		errs := make([]fieldError, len(fields))
 		for i, f := range fields {
-			errs[i] = fieldError{Field: argumentName(f.Field), Detail: f.Detail}
+			errs[i] = fieldError{Field: args.of(f.Field), Detail: f.Detail}
 		}
 		ext["errors"] = errs
 	}
 	return &gqlerror.Error{Message: msg, Extensions: ext}
 }
 
-func argumentName(param string) string {
-	if name, ok := argumentNames[param]; ok {
-		return name
-	}
-	return param
+// argumentNames turns the names a service gives invalid input — query
+// parameters and JSON paths in snake_case, headers — into the graph's
+// argument paths, so errors name what the client actually sent: page_size
+// is pageSize, and with prefix "input." shipping_address.postal_code is
+// input.shippingAddress.postalCode.
+type argumentNames struct {
+	prefix string
+	// headers maps header names (lower case) to the argument that carries
+	// them, such as idempotency-key to idempotencyKey.
+	headers map[string]string
 }
 
-func fieldsMessage(fields []problem.FieldError) string {
+// arguments are the names of top-level arguments.
+var arguments = argumentNames{}
+
+func (a argumentNames) of(field string) string {
+	if arg, ok := a.headers[strings.ToLower(field)]; ok {
+		return a.prefix + arg
+	}
+	segments := strings.Split(field, ".")
+	for i, s := range segments {
+		segments[i] = camel(s)
+	}
+	return a.prefix + strings.Join(segments, ".")
+}
+
+// camel turns snake_case into camelCase.
+func camel(s string) string {
+	words := strings.Split(s, "_")
+	for i := 1; i < len(words); i++ {
+		if w := words[i]; w != "" {
+			words[i] = strings.ToUpper(w[:1]) + w[1:]
+		}
+	}
+	return strings.Join(words, "")
+}
+
+func (a argumentNames) message(fields []problem.FieldError) string {
 	parts := make([]string, len(fields))
 	for i, f := range fields {
-		parts[i] = argumentName(f.Field) + " " + f.Detail
+		parts[i] = a.of(f.Field) + " " + f.Detail
 	}
 	return strings.Join(parts, "; ")
 }
@@ -128,16 +159,61 @@ func (r *Resolver) failure(ctx context.Context, field string, resp catalogclient
 	p, _ := resp.Problem()
 	switch {
 	case resp.Status == http.StatusBadRequest:
-		msg := p.Detail
-		if len(p.Errors) > 0 {
-			msg = fieldsMessage(p.Errors)
-		}
-		return badInput(msg, p.Errors...)
+		return problemInput(p, arguments)
 	case resp.Status >= 500:
 		r.log.WarnContext(ctx, "catalog failed", "field", field, "status", resp.Status, "detail", p.Detail)
 		return unavailable("catalog")
 	default:
 		return fmt.Errorf("resolving %s: the catalog answered %d: %s", field, resp.Status, p.Detail)
+	}
+}
+
+// problemInput is the BAD_USER_INPUT error of a service's 400 or 422.
+func problemInput(p problem.Problem, args argumentNames) *gqlerror.Error {
+	msg := p.Detail
+	if len(p.Errors) > 0 {
+		msg = args.message(p.Errors)
+	}
+	if msg == "" {
+		msg = "the input is invalid"
+	}
+	return badInput(msg, args, p.Errors...)
+}
+
+// answerFailure turns a call that brought no usable answer into a GraphQL
+// error: the service's problem, by status, with the same codes a field's
+// access check gives (401 UNAUTHENTICATED, 403 FORBIDDEN). down is the
+// service client's ErrUnavailable, whose text names the service; args
+// names the arguments invalid input is reported under.
+func (r *Resolver) answerFailure(ctx context.Context, field string, down error, a servicecall.Answer, err error, args argumentNames) error {
+	if err != nil {
+		if errors.Is(err, down) {
+			r.log.WarnContext(ctx, "service unavailable", "field", field, "err", err)
+			return coded(CodeUnavailable, down.Error()+"; retry later")
+		}
+		return fmt.Errorf("resolving %s: %w", field, err)
+	}
+	p, _ := a.Problem()
+	detail := p.Detail
+	if detail == "" {
+		detail = strings.ToLower(http.StatusText(a.Status))
+	}
+	switch {
+	case a.Status == http.StatusBadRequest || a.Status == http.StatusUnprocessableEntity:
+		return problemInput(p, args)
+	case a.Status == http.StatusUnauthorized:
+		return coded(CodeUnauthenticated, detail)
+	case a.Status == http.StatusForbidden:
+		return coded(CodeForbidden, detail)
+	case a.Status == http.StatusNotFound:
+		return coded(CodeNotFound, detail)
+	case a.Status == http.StatusConflict:
+		return coded(CodeConflict, detail)
+	case a.Status >= 500:
+		r.log.WarnContext(ctx, "service failed", "field", field, "status", a.Status, "detail", p.Detail)
+		return coded(CodeUnavailable, down.Error()+"; retry later")
+	default:
+		return fmt.Errorf("resolving %s: the service answered %d: %s", field, a.Status, p.Detail)
 	}
 }
 
@@ -169,4 +245,13 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
+}
+
+// widen makes an optional Int argument an int64.
+func widen(n *int) *int64 {
+	if n == nil {
+		return nil
+	}
+	v := int64(*n)
+	return &v
 }

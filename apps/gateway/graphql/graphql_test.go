@@ -54,7 +54,8 @@ func newServer(t *testing.T, answer func(fakecatalog.Call) (catalogclient.Respon
 	gin.SetMode(gin.ReleaseMode)
 	cat := fakecatalog.New(answer)
 	e := gin.New()
-	graphql.Mount(e, graphql.NewHandler(cat, &fakeUsers{}, slog.New(slog.NewTextHandler(io.Discard, nil)), cfg), cfg)
+	s := graphql.Services{Catalog: cat, Users: &fakeUsers{}}
+	graphql.Mount(e, graphql.NewHandler(s, slog.New(slog.NewTextHandler(io.Discard, nil)), cfg), cfg)
 	return e, cat
 }
 

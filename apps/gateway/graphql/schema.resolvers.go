@@ -32,12 +32,12 @@ func (r *queryResolver) Products(ctx context.Context, category *string, pageSize
 	q := catalogclient.ListQuery{Category: deref(category), PageToken: deref(pageToken)}
 	if pageSize != nil {
 		if !catalogclient.ValidPageSize(*pageSize) {
-			return nil, badInput("pageSize " + catalogclient.PageSizeDetail)
+			return nil, badInput("pageSize "+catalogclient.PageSizeDetail, arguments)
 		}
 		q.PageSize = *pageSize
 	}
 	if fields := q.Problems(); len(fields) > 0 {
-		return nil, badInput(fieldsMessage(fields), fields...)
+		return nil, badInput(arguments.message(fields), arguments, fields...)
 	}
 	resp, err := r.cat.ListProducts(ctx, q)
 	if err != nil || resp.Status != http.StatusOK {

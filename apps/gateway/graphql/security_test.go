@@ -59,7 +59,8 @@ func securedServer(t *testing.T, users *fakeUsers) (http.Handler, *authtest.Issu
 	v, _ := authtest.Verifier(t, iss)
 	e := gin.New()
 	g := e.Group("", authn.Authenticate(v, authtest.Discard()), authz.Middleware())
-	graphql.Mount(g, graphql.NewHandler(fakecatalog.New(shop), users, authtest.Discard(), cfg), cfg)
+	s := graphql.Services{Catalog: fakecatalog.New(shop), Users: users}
+	graphql.Mount(g, graphql.NewHandler(s, authtest.Discard(), cfg), cfg)
 	return e, iss
 }
 

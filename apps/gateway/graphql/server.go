@@ -20,7 +20,9 @@ import (
 	"github.com/shopmesh/shopmesh/apps/gateway/authz"
 	"github.com/shopmesh/shopmesh/apps/gateway/cache"
 	"github.com/shopmesh/shopmesh/apps/gateway/graphql/exec"
+	"github.com/shopmesh/shopmesh/apps/gateway/ordersclient"
 	"github.com/shopmesh/shopmesh/apps/gateway/ratelimit"
+	"github.com/shopmesh/shopmesh/apps/gateway/searchclient"
 	"github.com/shopmesh/shopmesh/apps/gateway/usersclient"
 	"github.com/shopmesh/shopmesh/internal/platform/config"
 	"github.com/shopmesh/shopmesh/internal/platform/httpserver"
@@ -36,9 +38,10 @@ const Path = "/graphql"
 var Module = fx.Options(
 	fx.Provide(func() (Config, error) { return LoadConfig(os.LookupEnv) }),
 	fx.Invoke(func(r httpserver.Router, l *ratelimit.Limiter, v *authn.Verifier, cat *cache.Catalog,
-		users *usersclient.Client, log *slog.Logger, cfg Config) {
+		users *usersclient.Client, orders *ordersclient.Client, search *searchclient.Client, log *slog.Logger, cfg Config) {
 		g := r.Public.Group("", l.Middleware, authn.Authenticate(v, log), authz.Middleware())
-		Mount(g, NewHandler(cat, users, log, cfg), cfg)
+		s := Services{Catalog: cat, Users: users, Orders: orders, Search: search}
+		Mount(g, NewHandler(s, log, cfg), cfg)
 	}),
 )
 
@@ -69,11 +72,11 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 	return cfg, errors.Join(errs...)
 }
 
-// NewHandler returns the GraphQL endpoint over cat and users: queries by
-// POST (JSON) and GET. Mount it behind authn.Authenticate, which puts the
-// caller's identity in the request context.
-func NewHandler(cat Catalog, users Users, log *slog.Logger, cfg Config) http.Handler {
-	r := &Resolver{cat: cat, users: users, log: log}
+// NewHandler returns the GraphQL endpoint over s: queries by POST (JSON)
+// and GET, mutations by POST only. Mount it behind authn.Authenticate,
+// which puts the caller's identity in the request context.
+func NewHandler(s Services, log *slog.Logger, cfg Config) http.Handler {
+	r := &Resolver{cat: s.Catalog, users: s.Users, orders: s.Orders, search: s.Search, log: log}
 	srv := handler.New(exec.NewExecutableSchema(exec.Config{Resolvers: r}))
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})

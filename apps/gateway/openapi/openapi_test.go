@@ -14,7 +14,10 @@ import (
 
 	"github.com/shopmesh/shopmesh/apps/gateway/catalogclient"
 	"github.com/shopmesh/shopmesh/apps/gateway/openapi"
+	"github.com/shopmesh/shopmesh/apps/gateway/ordersclient"
+	"github.com/shopmesh/shopmesh/apps/gateway/searchclient"
 	"github.com/shopmesh/shopmesh/apps/gateway/usersclient"
+	"github.com/shopmesh/shopmesh/internal/contracts"
 )
 
 func TestDocumentIsValidOpenAPI31(t *testing.T) {
@@ -70,12 +73,25 @@ func TestSchemasMatchTheWireTypes(t *testing.T) {
 
 	for schema, v := range map[string]any{
 		"Product":      catalogclient.Product{},
-		"Money":        catalogclient.Money{},
+		"Money":        contracts.Money{},
 		"ProductPage":  catalogclient.ProductPage{},
 		"Category":     catalogclient.Category{},
 		"CategoryList": catalogclient.CategoryList{},
 		"Me":           usersclient.Me{},
 		"Address":      usersclient.Address{},
+
+		"SearchResult":     searchclient.Result{},
+		"SearchHit":        searchclient.Hit{},
+		"Cart":             ordersclient.Cart{},
+		"CartItem":         ordersclient.CartItem{},
+		"AddCartItem":      ordersclient.AddItem{},
+		"ShippingAddress":  ordersclient.Address{},
+		"CheckoutRequest":  ordersclient.CheckoutRequest{},
+		"CheckoutAccepted": ordersclient.CheckoutResult{},
+		"Order":            ordersclient.Order{},
+		"OrderItem":        ordersclient.OrderItem{},
+		"TimelineEntry":    ordersclient.TimelineEntry{},
+		"OrderList":        ordersclient.OrderList{},
 	} {
 		s, ok := doc.Components.Schemas[schema]
 		require.True(t, ok, "schema %s", schema)
@@ -93,13 +109,33 @@ func TestSchemasMatchTheWireTypes(t *testing.T) {
 	assert.Equal(t, catalogclient.MaxPageSize, *ps.Schema.Maximum)
 	assert.Equal(t, "category", doc.Components.Parameters["category"].Name)
 	assert.Equal(t, "page_token", doc.Components.Parameters["page_token"].Name)
+	assert.Equal(t, searchclient.Parameters, searchParameters(t), "GET /api/v1/search documents the parameters the gateway passes on")
+	assert.Equal(t, "Idempotency-Key", doc.Components.Parameters["Idempotency-Key"].Name)
+}
+
+// searchParameters are the query parameters documented on GET /api/v1/search.
+func searchParameters(t *testing.T) []string {
+	t.Helper()
+	doc, err := libopenapi.NewDocument(openapi.YAML)
+	require.NoError(t, err)
+	model, err := doc.BuildV3Model()
+	require.NoError(t, err)
+	item, ok := model.Model.Paths.PathItems.Get("/api/v1/search")
+	require.True(t, ok)
+	var names []string
+	for _, p := range item.Get.Parameters {
+		names = append(names, p.Name)
+	}
+	return names
 }
 
 func jsonFields(t reflect.Type) []string {
 	var out []string
 	for f := range t.Fields() {
 		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		out = append(out, name)
+		if name != "-" {
+			out = append(out, name)
+		}
 	}
 	return out
 }

@@ -1,12 +1,7 @@
 package rest_test
 
 import (
-	"context"
-	"encoding/json"
-	"errors"
-	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -20,8 +15,15 @@ import (
 	"github.com/shopmesh/shopmesh/apps/gateway/authtest"
 	"github.com/shopmesh/shopmesh/apps/gateway/authz"
 	"github.com/shopmesh/shopmesh/apps/gateway/catalogclient"
+	"github.com/shopmesh/shopmesh/apps/gateway/fakesidecar"
+	"github.com/shopmesh/shopmesh/apps/gateway/inventoryclient"
+	"github.com/shopmesh/shopmesh/apps/gateway/notificationsclient"
+	"github.com/shopmesh/shopmesh/apps/gateway/ordersclient"
 	"github.com/shopmesh/shopmesh/apps/gateway/outbound"
+	"github.com/shopmesh/shopmesh/apps/gateway/paymentsclient"
 	"github.com/shopmesh/shopmesh/apps/gateway/rest"
+	"github.com/shopmesh/shopmesh/apps/gateway/searchclient"
+	"github.com/shopmesh/shopmesh/apps/gateway/servicecall"
 	"github.com/shopmesh/shopmesh/apps/gateway/usersclient"
 	"github.com/shopmesh/shopmesh/internal/platform/auth"
 	"github.com/shopmesh/shopmesh/internal/platform/config"
@@ -30,130 +32,74 @@ import (
 	"github.com/shopmesh/shopmesh/internal/platform/problem"
 )
 
-// invocation is one call that reached the sidecar.
-type invocation struct {
-	App, Method, Path string
-	Header            http.Header
-	Body              string
-}
-
-// sidecar stands in for the gateway's daprd: it records every invocation
-// exactly as the gateway would send it and answers from a function.
-type sidecar struct {
-	mu     sync.Mutex
-	calls  []invocation
-	answer func(invocation) *http.Response
-}
-
-func (s *sidecar) Call(_ context.Context, app, method, path string, _ url.Values, body io.Reader, header http.Header) (*http.Response, error) {
-	var b []byte
-	if body != nil {
-		b, _ = io.ReadAll(body)
-	}
-	inv := invocation{App: app, Method: method, Path: path, Header: header.Clone(), Body: string(b)}
-	s.mu.Lock()
-	s.calls = append(s.calls, inv)
-	s.mu.Unlock()
-	if s.answer == nil {
-		return nil, errors.New("connection refused")
-	}
-	return s.answer(inv), nil
-}
-
-func (s *sidecar) Calls() []invocation {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]invocation(nil), s.calls...)
-}
-
-func (s *sidecar) Reset() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls = nil
-}
-
-func answer(status int, contentType, body string, hdr ...string) *http.Response {
-	h := http.Header{}
-	if contentType != "" {
-		h.Set("Content-Type", contentType)
-	}
-	for i := 0; i+1 < len(hdr); i += 2 {
-		h.Set(hdr[i], hdr[i+1])
-	}
-	return &http.Response{StatusCode: status, Header: h, Body: io.NopCloser(strings.NewReader(body))}
-}
-
-func problemBody(p *problem.Problem) string {
-	b, _ := json.Marshal(p)
-	return string(b)
-}
-
 type gateway struct {
 	h      http.Handler
 	iss    *authtest.Issuer
-	sc     *sidecar
+	sc     *fakesidecar.Sidecar
 	strict *int
 }
 
 // newGateway mounts the API as the gateway's rest.Module does, over real
-// catalog and users clients whose calls land in a recording sidecar.
-func newGateway(t *testing.T, answer func(invocation) *http.Response) gateway {
+// service clients whose calls land in a recording sidecar.
+func newGateway(t *testing.T, answer func(fakesidecar.Invocation) *http.Response) gateway {
 	t.Helper()
 	log := authtest.Discard()
 	e := httpserver.NewEngine(config.App{ID: "gateway", MaxBodyBytes: 4 << 10}, log, metrics.NewHTTP(metrics.NewRegistry()))
 	iss := authtest.NewIssuer(t)
 	v, _ := authtest.Verifier(t, iss)
-	sc := &sidecar{answer: answer}
+	sc := fakesidecar.New(answer)
 	inv := outbound.New(sc)
-	cat := catalogclient.New(inv, catalogclient.Config{Timeout: time.Second, MaxResponseBytes: 1 << 20})
-	users := usersclient.New(inv, usersclient.Config{Timeout: time.Second, MaxResponseBytes: 1 << 20})
+	cfg := servicecall.Config{Timeout: time.Second, MaxResponseBytes: 1 << 20}
 	strict := 0
 	var mu sync.Mutex
 	countStrict := func(c *gin.Context) { mu.Lock(); strict++; mu.Unlock(); c.Next() }
 	guard := []gin.HandlerFunc{authn.Authenticate(v, log), authz.Middleware()}
 	api := e.Group(rest.Prefix, guard...)
-	rest.Mount(api, cat, log)
-	rest.MountAccounts(api, e.Group("", guard...), users, countStrict, log)
+	rest.Mount(api, catalogclient.New(inv, cfg), log)
+	rest.MountAccounts(api, e.Group("", guard...), usersclient.New(inv, cfg), countStrict, log)
+	rest.MountSearch(api, searchclient.New(inv, cfg), log)
+	rest.MountShopping(api, ordersclient.New(inv, cfg), notificationsclient.New(inv, cfg), log)
+	rest.MountOperations(api, inventoryclient.New(inv, cfg), paymentsclient.New(inv, cfg), log)
 	return gateway{h: e, iss: iss, sc: sc, strict: &strict}
 }
 
-func usersApp(inv invocation) *http.Response {
+func usersApp(inv fakesidecar.Invocation) *http.Response {
 	switch inv.Method + " " + inv.Path {
 	case "POST auth/login":
 		if strings.Contains(inv.Body, "locked") {
-			return answer(429, problem.ContentType, problemBody(problem.New(problem.TypeRateLimited, 429, "too many failed sign-ins; try again later")), "Retry-After", "600")
+			return fakesidecar.Reply(429, problem.ContentType, fakesidecar.ProblemBody(problem.New(problem.TypeRateLimited, 429, "too many failed sign-ins; try again later")), "Retry-After", "600")
 		}
 		if strings.Contains(inv.Body, "wrong") {
-			return answer(401, problem.ContentType, problemBody(problem.New(problem.TypeUnauthorized, 401, "the e-mail address or the password is wrong")))
+			return fakesidecar.Reply(401, problem.ContentType, fakesidecar.ProblemBody(problem.New(problem.TypeUnauthorized, 401, "the e-mail address or the password is wrong")))
 		}
-		return answer(200, "application/json; charset=utf-8", `{"access_token":"a.b.c","token_type":"Bearer","expires_in":900,"refresh_token":"r1"}`, "Cache-Control", "no-store")
+		return fakesidecar.Reply(200, "application/json; charset=utf-8", `{"access_token":"a.b.c","token_type":"Bearer","expires_in":900,"refresh_token":"r1"}`, "Cache-Control", "no-store")
 	case "POST auth/register":
 		if strings.Contains(inv.Body, "taken") {
-			return answer(409, problem.ContentType, problemBody(problem.Conflict("an account with this e-mail address exists")))
+			return fakesidecar.Reply(409, problem.ContentType, fakesidecar.ProblemBody(problem.Conflict("an account with this e-mail address exists")))
 		}
-		return answer(201, "application/json; charset=utf-8", `{"id":"u-1","email":"a@example.com","name":"A"}`, "Location", "/api/v1/me")
+		return fakesidecar.Reply(201, "application/json; charset=utf-8", `{"id":"u-1","email":"a@example.com","name":"A"}`, "Location", "/api/v1/me")
 	case "POST auth/refresh":
-		return answer(200, "application/json; charset=utf-8", `{"access_token":"a.b.c","token_type":"Bearer","expires_in":900,"refresh_token":"r2"}`)
+		return fakesidecar.Reply(200, "application/json; charset=utf-8", `{"access_token":"a.b.c","token_type":"Bearer","expires_in":900,"refresh_token":"r2"}`)
 	case "POST auth/logout":
-		return answer(204, "", "")
+		return fakesidecar.Reply(204, "", "")
 	case "GET me":
 		id := inv.Header.Get(auth.HeaderUserID)
-		return answer(200, "application/json; charset=utf-8", `{"id":"`+id+`","email":"c@example.com","name":"C","roles":["customer"],"addresses":[]}`)
+		return fakesidecar.Reply(200, "application/json; charset=utf-8", `{"id":"`+id+`","email":"c@example.com","name":"C","roles":["customer"],"addresses":[]}`)
 	case "GET me/addresses":
-		return answer(200, "application/json; charset=utf-8", `{"items":[]}`)
+		return fakesidecar.Reply(200, "application/json; charset=utf-8", `{"items":[]}`)
 	case "POST me/addresses":
-		return answer(201, "application/json; charset=utf-8", `{"id":"0193","name":"C","line1":"1 Main St","city":"Berlin","postal_code":"10115","country":"DE"}`,
+		return fakesidecar.Reply(201, "application/json; charset=utf-8", `{"id":"0193","name":"C","line1":"1 Main St","city":"Berlin","postal_code":"10115","country":"DE"}`,
 			"Location", "/api/v1/me/addresses/0193")
 	case "DELETE me/addresses/0193":
-		return answer(204, "", "")
+		return fakesidecar.Reply(204, "", "")
 	case "GET .well-known/jwks.json":
-		return answer(200, "application/json; charset=utf-8", `{"keys":[]}`, "Cache-Control", "public, max-age=60")
+		return fakesidecar.Reply(200, "application/json; charset=utf-8", `{"keys":[]}`, "Cache-Control", "public, max-age=60")
 	case "GET products", "GET categories":
-		return answer(200, "application/json", `{"items":[]}`)
+		return fakesidecar.Reply(200, "application/json", `{"items":[]}`)
 	case "POST products":
-		return answer(201, "application/json", `{"id":"01936f2e-8b1c-7d4e-9a0b-3c5d7e9f1a2b"}`)
+		return fakesidecar.Reply(201, "application/json", `{"id":"01936f2e-8b1c-7d4e-9a0b-3c5d7e9f1a2b"}`)
 	}
-	return answer(404, problem.ContentType, problemBody(problem.NotFound("no route")))
+	return fakesidecar.Reply(404, problem.ContentType, fakesidecar.ProblemBody(problem.NotFound("no route")))
 }
 
 func TestAccountAnswersArePassedThrough(t *testing.T) {
@@ -164,7 +110,7 @@ func TestAccountAnswersArePassedThrough(t *testing.T) {
 	assert.JSONEq(t, `{"access_token":"a.b.c","token_type":"Bearer","expires_in":900,"refresh_token":"r1"}`, w.Body.String())
 	assert.Equal(t, "no-store", w.Header().Get("Cache-Control"), "tokens are never cached")
 	inv := gw.sc.Calls()[0]
-	assert.Equal(t, invocation{App: "users", Method: "POST", Path: "auth/login", Header: inv.Header, Body: `{"email":"a@example.com","password":"right-password"}`}, inv)
+	assert.Equal(t, fakesidecar.Invocation{App: "users", Method: "POST", Path: "auth/login", Header: inv.Header, Body: `{"email":"a@example.com","password":"right-password"}`}, inv)
 
 	w = do(gw.h, http.MethodPost, "/api/v1/auth/login", `{"email":"a@example.com","password":"wrong"}`)
 	require.Equal(t, http.StatusUnauthorized, w.Code)
@@ -288,8 +234,8 @@ func TestUsersUnavailable(t *testing.T) {
 	assert.Equal(t, problem.TypeUnavailable, decodeProblem(t, w).Type)
 
 	// The sidecar's own error (not problem+json) also means "not reached".
-	gw = newGateway(t, func(invocation) *http.Response {
-		return answer(500, "application/json", `{"errorCode":"ERR_DIRECT_INVOKE","message":"no healthy instance"}`)
+	gw = newGateway(t, func(fakesidecar.Invocation) *http.Response {
+		return fakesidecar.Reply(500, "application/json", `{"errorCode":"ERR_DIRECT_INVOKE","message":"no healthy instance"}`)
 	})
 	w = do(gw.h, http.MethodGet, "/.well-known/jwks.json", "")
 	require.Equal(t, http.StatusServiceUnavailable, w.Code)

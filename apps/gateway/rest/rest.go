@@ -1,11 +1,13 @@
-// Package rest serves the public REST API under /api/v1: the catalog and
-// the accounts (sign-up, sign-in, the caller's profile and addresses), and
-// the JWKS at /.well-known/jwks.json. Handlers check what is cheap to
-// check, call the service (the catalog through the cache) and pass its
-// answer on: status, content type and body are the service's, problem+json
-// included. Every route is rate limited, runs the bearer token check
-// (authn) and the access table (authz); the credential endpoints have a
-// stricter rate limit of their own.
+// Package rest serves the public REST API under /api/v1: the catalog,
+// search, the accounts (sign-up, sign-in, the caller's profile and
+// addresses), a shopper's cart, checkout, orders and notifications, the
+// operators' stock and payments, and the JWKS at /.well-known/jwks.json.
+// Handlers check what is cheap to check (ids in paths, the checkout's
+// Idempotency-Key), call the service (the catalog through the cache) and
+// pass its answer on: status, content type and body are the service's,
+// problem+json included. Every route is rate limited, runs the bearer
+// token check (authn) and the access table (authz); the credential
+// endpoints have a stricter rate limit of their own.
 package rest
 
 import (
@@ -25,7 +27,12 @@ import (
 	"github.com/shopmesh/shopmesh/apps/gateway/authz"
 	"github.com/shopmesh/shopmesh/apps/gateway/cache"
 	"github.com/shopmesh/shopmesh/apps/gateway/catalogclient"
+	"github.com/shopmesh/shopmesh/apps/gateway/inventoryclient"
+	"github.com/shopmesh/shopmesh/apps/gateway/notificationsclient"
+	"github.com/shopmesh/shopmesh/apps/gateway/ordersclient"
+	"github.com/shopmesh/shopmesh/apps/gateway/paymentsclient"
 	"github.com/shopmesh/shopmesh/apps/gateway/ratelimit"
+	"github.com/shopmesh/shopmesh/apps/gateway/searchclient"
 	"github.com/shopmesh/shopmesh/apps/gateway/usersclient"
 	"github.com/shopmesh/shopmesh/internal/platform/httpserver"
 	"github.com/shopmesh/shopmesh/internal/platform/problem"
@@ -37,12 +44,28 @@ const Prefix = "/api/v1"
 // Module mounts the API on the public router: rate limited, then
 // authenticated, then authorized.
 var Module = fx.Invoke(func(r httpserver.Router, l *ratelimit.Limiter, strict *ratelimit.AuthLimiter,
-	v *authn.Verifier, cat *cache.Catalog, users *usersclient.Client, log *slog.Logger) {
+	v *authn.Verifier, cat *cache.Catalog, s Services, log *slog.Logger) {
 	guard := []gin.HandlerFunc{l.Middleware, authn.Authenticate(v, log), authz.Middleware()}
 	api := r.Public.Group(Prefix, guard...)
 	Mount(api, cat, log)
-	MountAccounts(api, r.Public.Group("", guard...), users, strict.Middleware, log)
+	MountAccounts(api, r.Public.Group("", guard...), s.Users, strict.Middleware, log)
+	MountSearch(api, s.Search, log)
+	MountShopping(api, s.Orders, s.Notifications, log)
+	MountOperations(api, s.Inventory, s.Payments, log)
 })
+
+// Services are the clients of the apps behind the API, other than the
+// cached catalog.
+type Services struct {
+	fx.In
+
+	Users         *usersclient.Client
+	Search        *searchclient.Client
+	Orders        *ordersclient.Client
+	Notifications *notificationsclient.Client
+	Inventory     *inventoryclient.Client
+	Payments      *paymentsclient.Client
+}
 
 // Catalog is what the handlers need: the catalog, cached.
 type Catalog interface {

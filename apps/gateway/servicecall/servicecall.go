@@ -1,7 +1,8 @@
 // Package servicecall is the gateway's one way of calling a service through
 // its Dapr sidecar and keeping the answer as it is — status, headers, body —
 // for REST to pass on and GraphQL to decode. The per-service clients
-// (catalogclient, usersclient) name the routes; this package does the call.
+// (catalogclient, usersclient, ordersclient, …) name the routes; this
+// package does the call.
 package servicecall
 
 import (
@@ -76,9 +77,19 @@ func New(app string, inv Invoker, cfg Config, unavailable error) Caller {
 
 // Do sends method p?query with an optional JSON body.
 func (c Caller) Do(ctx context.Context, method, p string, query url.Values, body []byte) (Answer, error) {
+	return c.DoWith(ctx, method, p, query, body, nil)
+}
+
+// DoWith is Do with extra request headers (such as Idempotency-Key); the
+// Accept and Content-Type it sets itself win over extra's.
+func (c Caller) DoWith(ctx context.Context, method, p string, query url.Values, body []byte, extra http.Header) (Answer, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
-	header := http.Header{"Accept": {"application/json, " + problem.ContentType}}
+	header := extra.Clone()
+	if header == nil {
+		header = http.Header{}
+	}
+	header.Set("Accept", "application/json, "+problem.ContentType)
 	var rd io.Reader
 	if body != nil {
 		header.Set("Content-Type", "application/json")
@@ -104,6 +115,26 @@ func (c Caller) Do(ctx context.Context, method, p string, query url.Values, body
 			c.app, method, p, resp.Status, snippet(data), c.unavailable)
 	}
 	return Answer{Status: resp.StatusCode, Header: resp.Header, Body: data}, nil
+}
+
+// ContentType is the answer's Content-Type.
+func (a Answer) ContentType() string { return a.Header.Get("Content-Type") }
+
+// Problem decodes an error answer; ok is false when it is not problem+json.
+func (a Answer) Problem() (p problem.Problem, ok bool) {
+	return DecodeProblem(a.ContentType(), a.Body)
+}
+
+// Decode unmarshals a successful (2xx) answer of app into T.
+func Decode[T any](app string, a Answer) (T, error) {
+	var v T
+	if a.Status < 200 || a.Status > 299 {
+		return v, fmt.Errorf("decoding the answer of %s: status %d, want 2xx", app, a.Status)
+	}
+	if err := json.Unmarshal(a.Body, &v); err != nil {
+		return v, fmt.Errorf("decoding the answer of %s: %w", app, err)
+	}
+	return v, nil
 }
 
 // IsProblem reports whether a Content-Type is application/problem+json.

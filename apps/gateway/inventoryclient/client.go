@@ -1,0 +1,58 @@
+// Package inventoryclient calls the inventory app — stock per product —
+// through the Dapr sidecar, with the caller's verified identity (see
+// package outbound). The gateway serves stock to administrators only and
+// passes the answers on as they are.
+package inventoryclient
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"os"
+
+	"go.uber.org/fx"
+
+	"github.com/shopmesh/shopmesh/apps/gateway/outbound"
+	"github.com/shopmesh/shopmesh/apps/gateway/servicecall"
+	"github.com/shopmesh/shopmesh/internal/contracts"
+)
+
+// Module provides the Client over the identity-forwarding invoker. Its
+// Config is read here rather than provided: every service client's Config
+// is a servicecall.Config, one type the graph can hold only once.
+var Module = fx.Provide(func(inv *outbound.Invoker) (*Client, error) {
+	cfg, err := LoadConfig(os.LookupEnv)
+	if err != nil {
+		return nil, err
+	}
+	return New(inv, cfg), nil
+})
+
+// ErrUnavailable means the inventory app could not be reached or did not
+// answer. Clients see a 503.
+var ErrUnavailable = errors.New("the inventory service is unavailable")
+
+// LoadConfig reads INVENTORY_TIMEOUT and INVENTORY_MAX_RESPONSE_BYTES
+// through lookup (os.LookupEnv in production).
+func LoadConfig(lookup func(string) (string, bool)) (servicecall.Config, error) {
+	return servicecall.LoadConfig(lookup, "INVENTORY", 1<<20)
+}
+
+// Client calls the inventory app.
+type Client struct{ call servicecall.Caller }
+
+// New returns a Client that calls through inv.
+func New(inv servicecall.Invoker, cfg servicecall.Config) *Client {
+	return &Client{call: servicecall.New(contracts.AppInventory, inv, cfg, ErrUnavailable)}
+}
+
+// Stock fetches a product's stock: {product_id, available, reserved}.
+func (c *Client) Stock(ctx context.Context, productID string) (servicecall.Answer, error) {
+	return c.call.Do(ctx, http.MethodGet, "inventory/"+url.PathEscape(productID), nil, nil)
+}
+
+// SetStock sets a product's available units from a JSON {available}.
+func (c *Client) SetStock(ctx context.Context, productID string, body []byte) (servicecall.Answer, error) {
+	return c.call.Do(ctx, http.MethodPut, "inventory/"+url.PathEscape(productID), nil, body)
+}
