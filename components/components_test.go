@@ -44,6 +44,7 @@ var owners = map[string][]string{
 	"payments-store":      {"payments"},
 	"notifications-store": {"notifications"},
 	"email":               {"notifications"},
+	"reservation-sweep":   {"inventory"},
 }
 
 // shared are the components every app loads.
@@ -803,8 +804,11 @@ type configuration struct {
 				Enabled bool `yaml:"enabled"`
 			} `yaml:"apiLogging"`
 		} `yaml:"logging"`
+		// The Configuration CRD of Dapr 1.14 requires all three fields.
 		NameResolution struct {
-			Component string `yaml:"component"`
+			Component     string         `yaml:"component"`
+			Version       string         `yaml:"version"`
+			Configuration map[string]any `yaml:"configuration"`
 		} `yaml:"nameResolution"`
 		AccessControl accessControl `yaml:"accessControl"`
 	} `yaml:"spec"`
@@ -882,7 +886,7 @@ func TestAWSConfiguration(t *testing.T) {
 			s.Tracing.Otel.IsSecure == nil || *s.Tracing.Otel.IsSecure || s.Tracing.Otel.Protocol != "grpc" {
 			t.Errorf("%s: tracing.otel = %+v, want the collector over plaintext gRPC", name, s.Tracing.Otel)
 		}
-		if s.NameResolution.Component != "kubernetes" {
+		if s.NameResolution.Component != "kubernetes" || s.NameResolution.Version != "v1" || s.NameResolution.Configuration == nil {
 			t.Errorf("%s: nameResolution.component %q, want kubernetes", name, s.NameResolution.Component)
 		}
 		if s.Tracing.SamplingRate == "" || !s.Metrics.Enabled {
@@ -932,16 +936,18 @@ func TestAWSConfiguration(t *testing.T) {
 	}
 	want := map[string]map[string]string{
 		"catalog": {
-			"gateway": "deny: GET,POST,PUT,DELETE /products; GET /categories",
-			"orders":  "deny: GET /products/*",
+			"gateway":   "deny: GET,POST,PUT,DELETE /products/*; GET /categories/*",
+			"orders":    "deny: GET /products/*",
+			"inventory": "deny: GET /products/*",
+			"search":    "deny: GET /products/*",
 		},
 		"users":         {"gateway": "allow: "},
-		"orders":        {"gateway": "allow: "},
-		"inventory":     {"gateway": "allow: "},
-		"notifications": {"gateway": "allow: "},
-		"search":        {"gateway": "allow: "},
+		"orders":        {"gateway": "deny: POST,DELETE /cart/items/*; GET /cart/*; POST /checkout/*; GET /orders/*; POST /orders/**"},
+		"inventory":     {"gateway": "deny: GET,PUT /inventory/*"},
+		"payments":      {"gateway": "deny: GET /payments/*"},
+		"notifications": {"gateway": "deny: GET /notifications/*"},
+		"search":        {"gateway": "deny: GET /search/*; POST /reindex/*"},
 		"gateway":       {},
-		"payments":      {},
 	}
 	for target, w := range want {
 		if got := callers(target); !reflect.DeepEqual(got, w) {
@@ -1039,6 +1045,13 @@ func TestAWSResiliency(t *testing.T) {
 			continue
 		}
 		tgt, ok := r.Spec.Targets.Components[name]
+		if c.Spec.Type == "bindings.cron" {
+			// An input binding only delivers to the app.
+			if !ok || tgt.Inbound == nil || tgt.Inbound.Timeout == "" {
+				t.Errorf("%s has no inbound timeout in dapr/aws/resiliency.yaml", name)
+			}
+			continue
+		}
 		if !ok || tgt.Outbound == nil || tgt.Outbound.Timeout == "" {
 			t.Errorf("%s has no outbound timeout in dapr/aws/resiliency.yaml", name)
 		}

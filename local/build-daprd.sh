@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# Builds .local/bin/daprd (Dapr 1.14.0, from the local/daprd module) only when
-# its inputs changed: local/daprd/go.mod, go.sum and *.go, the build command
-# below and `go version`. Their hash is kept beside the binary in
-# .local/bin/daprd.inputs, written only after a build whose `daprd --version`
-# printed the expected version.
+# Builds .local/bin/daprd and .local/bin/sentry (Dapr 1.14.0: the runtime and
+# the Sentry certificate authority, both from the local/daprd module), each
+# only when its inputs changed: local/daprd/go.mod, go.sum, *.go and third_party/, the build
+# command below with the binary's package, and `go version`. Their hash is
+# kept beside each binary in .local/bin/<name>.inputs, written only after a
+# build whose binary carries the expected version.
 #
-#   local/build-daprd.sh          build if needed
-#   local/build-daprd.sh --check  exit 0 if up to date, 1 if a build is needed
+# Sentry is only used by dapr/aws/acl_test.go: Dapr access control needs the
+# mTLS identities Sentry issues. Its package lives in the dapr/dapr module
+# daprd already requires, so local/daprd's go.sum covers it.
+#
+#   local/build-daprd.sh          build what is needed
+#   local/build-daprd.sh --check  exit 0 if both are up to date, 1 if a build is needed
 #
 # The first build downloads and compiles dapr's large dependency graph: it
 # takes many minutes. Later ones use Go's build cache.
@@ -15,38 +20,70 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 SRC="$ROOT/local/daprd"
 BIN_DIR="$ROOT/.local/bin"
-OUT="$BIN_DIR/daprd"
-STAMP="$OUT.inputs"
 VERSION="1.14.0"
 # As dapr's Makefile: the version for --version and for the logs' ver field.
 BUILD=(go build -tags stablecomponents -ldflags "-X github.com/dapr/dapr/pkg/buildinfo.version=$VERSION -X github.com/dapr/kit/logger.DaprVersion=$VERSION")
+# The binaries, in build order, and the Go package of each (run from $SRC).
+NAMES=(daprd sentry)
+declare -A PACKAGE=([daprd]=. [sentry]=github.com/dapr/dapr/cmd/sentry)
 
 log() { printf '[build-daprd] %s\n' "$*" >&2; }
 
-# inputs_hash: one hash over everything the binary depends on.
+# inputs_hash NAME: one hash over everything NAME's binary depends on.
 inputs_hash() {
 	(
 		cd "$SRC"
 		go version
-		printf 'build: %s\n' "${BUILD[*]}"
+		printf 'build: %s %s\n' "${BUILD[*]}" "${PACKAGE[$1]}"
 		local f
-		for f in go.mod go.sum $(LC_ALL=C ls -- *.go); do
+		# third_party/ holds the patched modules go.mod replaces.
+		for f in go.mod go.sum $(LC_ALL=C ls -- *.go) $(find third_party -type f | LC_ALL=C sort); do
 			printf '== %s\n' "$f"
 			cat -- "$f"
 		done
 	) | sha256sum | cut -d' ' -f1
 }
 
+# up_to_date NAME HASH
 up_to_date() {
-	[ -x "$OUT" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$1" ]
+	local out="$BIN_DIR/$1"
+	[ -x "$out" ] && [ -f "$out.inputs" ] && [ "$(cat "$out.inputs")" = "$2" ]
+}
+
+# version_ok NAME FILE: the built binary is Dapr $VERSION. daprd prints its
+# version; sentry has no such flag, so its build info must show the dapr/dapr
+# module at v$VERSION and the version ldflag.
+version_ok() {
+	if [ "$1" = daprd ]; then
+		local got
+		got="$("$2" --version 2>&1 | tr -d '\r' | tail -n 1)"
+		[ "$got" = "$VERSION" ] || {
+			log "error: built daprd reports version '$got', want $VERSION"
+			return 1
+		}
+		return 0
+	fi
+	local info
+	info="$(go version -m "$2")"
+	if ! grep -Eq "^[[:space:]]mod[[:space:]]+github\.com/dapr/dapr[[:space:]]+v${VERSION//./\\.}[[:space:]]" <<<"$info" ||
+		! grep -Fq -- "-X github.com/dapr/dapr/pkg/buildinfo.version=$VERSION " <<<"$info"; then
+		log "error: built $1 is not Dapr $VERSION; its build info:"
+		printf '%s\n' "$info" | grep -E '^[[:space:]](path|mod|build[[:space:]]+-ldflags)' >&2
+		return 1
+	fi
 }
 
 mkdir -p "$BIN_DIR"
-want="$(inputs_hash)"
+declare -A want
+for name in "${NAMES[@]}"; do
+	want[$name]="$(inputs_hash "$name")"
+done
 
 if [ "${1:-}" = "--check" ]; then
-	up_to_date "$want"
-	exit
+	for name in "${NAMES[@]}"; do
+		up_to_date "$name" "${want[$name]}" || exit 1
+	done
+	exit 0
 fi
 [ $# -eq 0 ] || {
 	echo "usage: $0 [--check]" >&2
@@ -59,22 +96,20 @@ if command -v flock >/dev/null 2>&1; then
 	flock 9
 fi
 
-if up_to_date "$want"; then
-	log "up to date: $OUT ($VERSION)"
-	exit 0
-fi
-
-log "building $OUT from local/daprd (Dapr $VERSION; the first build takes many minutes)"
-start=$SECONDS
-tmp="$OUT.tmp.$$"
+tmp=""
 trap 'rm -f "$tmp"' EXIT
-(cd "$SRC" && "${BUILD[@]}" -o "$tmp" .)
-
-got="$("$tmp" --version 2>&1 | tr -d '\r' | tail -n 1)"
-if [ "$got" != "$VERSION" ]; then
-	log "error: built daprd reports version '$got', want $VERSION"
-	exit 1
-fi
-mv -f "$tmp" "$OUT"
-printf '%s\n' "$want" >"$STAMP"
-log "built $OUT ($VERSION) in $((SECONDS - start))s"
+for name in "${NAMES[@]}"; do
+	out="$BIN_DIR/$name"
+	if up_to_date "$name" "${want[$name]}"; then
+		log "up to date: $out ($VERSION)"
+		continue
+	fi
+	log "building $out from local/daprd (Dapr $VERSION; the first build takes many minutes)"
+	start=$SECONDS
+	tmp="$out.tmp.$$"
+	(cd "$SRC" && "${BUILD[@]}" -o "$tmp" "${PACKAGE[$name]}")
+	version_ok "$name" "$tmp"
+	mv -f "$tmp" "$out"
+	printf '%s\n' "${want[$name]}" >"$out.inputs"
+	log "built $out ($VERSION) in $((SECONDS - start))s"
+done

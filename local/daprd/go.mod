@@ -435,3 +435,4 @@ replace (
 replace github.com/microcosm-cc/bluemonday => github.com/microcosm-cc/bluemonday v1.0.24
 
 replace github.com/stretchr/testify => github.com/stretchr/testify v1.8.4
+replace github.com/cenkalti/backoff/v4 => ./third_party/backoff
