@@ -1,0 +1,58 @@
+# Environment dev: one of everything that can be single, the smallest sizes,
+# no deletion protection, one NAT gateway.
+environment             = "dev"
+region                  = "eu-west-1"
+availability_zones      = ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
+vpc_cidr                = "10.10.0.0/16"
+domain                  = "dev.shop.example"
+email_from              = "ShopMesh dev <no-reply@dev.shop.example>"
+ses_identity_arns       = ["arn:aws:ses:eu-west-1:111122223333:identity/dev.shop.example"]
+kubernetes_version      = "1.34"
+eks_public_access_cidrs = ["203.0.113.0/24"]
+protect                 = false
+log_retention_days      = 14
+enable_lattice          = false
+component_alternatives  = []
+cloudfront_price_class  = "PriceClass_100"
+
+node_groups = {
+  on_demand = { instance_types = ["m7i.large"], min_size = 2, max_size = 4, desired_size = 2 }
+  spot      = { instance_types = ["m7i.large", "m6i.large", "m5.large"], min_size = 0, max_size = 0, desired_size = 0 }
+}
+
+# The newest 1.14 patch (1.14.3 breaks upgrades: skip it).
+dapr_version = "1.14.5"
+chart_versions = {
+  cluster_autoscaler             = "9.52.1"
+  aws_load_balancer_controller   = "1.14.1"
+  secrets_store_csi_driver       = "1.5.4"
+  secrets_store_csi_provider_aws = "2.1.0"
+  gateway_api_controller         = "v1.1.4"
+}
+
+rds = {
+  engine_version        = "16.8"
+  instance_class        = "db.t4g.medium"
+  allocated_storage     = 20
+  multi_az              = false
+  read_replica          = false
+  backup_retention_days = 1
+}
+documentdb  = { instance_class = "db.t4g.medium", instance_count = 1 }
+opensearch  = { engine_version = "OpenSearch_2.19", instance_type = "t3.small.search", instance_count = 1, zone_count = 1, volume_size = 10 }
+elasticache = { node_type = "cache.t4g.small", replicas = 0 }
+msk         = { kafka_version = "3.6.0", instance_type = "kafka.t3.small", brokers_per_zone = 1, volume_size = 20, enhanced_monitoring = "DEFAULT" }
+
+waf = {
+  rate_limit        = 2000
+  blocked_countries = []
+  blocked_ips       = []
+  allowed_ips       = []
+}
+
+alarms = {
+  emails              = []
+  error_rate_percent  = 5
+  latency_p99_seconds = 2
+  lag_threshold       = 1000
+}

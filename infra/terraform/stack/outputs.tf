@@ -1,0 +1,91 @@
+output "helm_values" {
+  description = "Infrastructure values for every ShopMesh chart: tofu output -json helm_values > <env>-infra.json, then helm ... -f charts/values-<env>.yaml -f <env>-infra.json (the shape of charts/infra-example.yaml)."
+  value = {
+    image = { registry = module.ecr.registry }
+    aws   = { region = var.region, accountId = local.account_id }
+    daprEnv = {
+      AWS_REGION               = var.region
+      AWS_ACCOUNT_ID           = local.account_id
+      SHOPMESH_MSK_BROKERS     = module.msk.bootstrap_brokers_scram
+      SHOPMESH_DOCDB_HOST      = module.documentdb.endpoint
+      SHOPMESH_CART_REDIS_HOST = module.elasticache.primary_endpoint
+      SHOPMESH_EMAIL_FROM      = var.email_from
+    }
+    components    = { alternatives = var.component_alternatives }
+    networkPolicy = { albSourceCIDRs = module.network.public_subnet_cidrs }
+    ingress = {
+      host           = local.api_origin_host
+      certificateArn = module.cdn.origin_certificate_arn
+      securityGroups = module.cdn.alb_security_group_id
+    }
+    services = merge(
+      { for app in local.apps : app => { serviceAccount = { roleArn = module.service_roles[app].role_arn } } },
+      {
+        gateway = {
+          serviceAccount = { roleArn = module.service_roles["gateway"].role_arn }
+          env = {
+            REDIS_ADDR          = module.elasticache.primary_endpoint
+            REDIS_TLS           = "true"
+            REDIS_DB            = "1"
+            TRUSTED_PROXIES     = join(",", module.network.public_subnet_cidrs)
+            AUTH_ISSUER         = module.cognito.issuer
+            AUTH_JWKS_URL       = "${module.cognito.issuer}/.well-known/jwks.json"
+            AUTH_AUDIENCE       = module.cognito.client_id
+            AUTH_AUDIENCE_CLAIM = "client_id"
+            AUTH_ROLES_CLAIM    = "cognito:groups"
+            AUTH_ALGORITHMS     = "RS256"
+            AUTH_TOKEN_USE      = "access"
+          }
+          secretEnv = { REDIS_PASSWORD = "shopmesh/${var.environment}/gateway/redis-auth-token" }
+        }
+        users = {
+          serviceAccount = { roleArn = module.service_roles["users"].role_arn }
+          env = {
+            IDENTITY_PROVIDER    = "cognito"
+            COGNITO_USER_POOL_ID = module.cognito.user_pool_id
+            COGNITO_CLIENT_ID    = module.cognito.client_id
+          }
+          secretEnv = { COGNITO_CLIENT_SECRET = "shopmesh/${var.environment}/users/cognito-client-secret" }
+        }
+        search = {
+          serviceAccount = { roleArn = module.service_roles["search"].role_arn }
+          env = {
+            SEARCH_BACKEND  = "opensearch"
+            OPENSEARCH_URL  = module.opensearch.endpoint
+            OPENSEARCH_AUTH = "sigv4"
+          }
+        }
+      },
+    )
+  }
+}
+
+output "opensearch_endpoint" {
+  description = "HTTPS endpoint of the OpenSearch domain, for the search app's configuration."
+  value       = module.opensearch.endpoint
+}
+
+output "kafka_topics" {
+  description = "Topics to create on MSK before the apps start (auto-creation is off)."
+  value       = local.topics
+}
+
+output "cluster_name" {
+  description = "EKS cluster: aws eks update-kubeconfig --name <this>."
+  value       = module.eks.cluster_name
+}
+
+output "assets_bucket" {
+  description = "Bucket of the static assets CloudFront serves."
+  value       = module.cdn.assets_bucket
+}
+
+output "dapr_version" {
+  description = "The Dapr control plane (and sidecar) version installed."
+  value       = module.cluster_addons.dapr_version
+}
+
+output "alarm_topic_arn" {
+  description = "SNS topic of the CloudWatch alarms."
+  value       = module.observability.alarm_topic_arn
+}
