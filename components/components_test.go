@@ -45,6 +45,7 @@ var owners = map[string][]string{
 	"notifications-store": {"notifications"},
 	"email":               {"notifications"},
 	"reservation-sweep":   {"inventory"},
+	"pubsub-outbox":       {"catalog", "users", "orders", "payments"},
 }
 
 // shared are the components every app loads.

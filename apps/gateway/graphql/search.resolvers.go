@@ -23,6 +23,9 @@ func (r *queryResolver) Search(ctx context.Context, q *string, category *string,
 	if sort != nil {
 		query.Sort = *sort
 	}
+	if fe := searchclient.CheckQueryLength(query.Q); fe != nil {
+		return nil, badInput("invalid search: "+fe.Field+" "+fe.Detail, arguments, *fe)
+	}
 	a, err := r.search.Search(ctx, query.Values())
 	if err != nil || a.Status != http.StatusOK {
 		return nil, r.answerFailure(ctx, "search", searchclient.ErrUnavailable, a, err, arguments)

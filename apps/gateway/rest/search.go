@@ -9,6 +9,8 @@ import (
 
 	"github.com/shopmesh/shopmesh/apps/gateway/searchclient"
 	"github.com/shopmesh/shopmesh/apps/gateway/servicecall"
+	"github.com/shopmesh/shopmesh/internal/platform/httpserver"
+	"github.com/shopmesh/shopmesh/internal/platform/problem"
 )
 
 // Search is what the search handlers ask the search app.
@@ -34,7 +36,12 @@ func MountSearch(api gin.IRouter, s Search, log *slog.Logger) {
 // query passes the search parameters on, and nothing else of the query
 // string: their values are the search app's to judge.
 func (h search) query(c *gin.Context) {
-	a, err := h.search.Search(c.Request.Context(), searchclient.Select(c.Request.URL.Query()))
+	params := searchclient.Select(c.Request.URL.Query())
+	if fe := searchclient.CheckQueryLength(params.Get("q")); fe != nil {
+		httpserver.Abort(c, problem.Validation(*fe))
+		return
+	}
+	a, err := h.search.Search(c.Request.Context(), params)
 	h.app.reply(c, a, err)
 }
 

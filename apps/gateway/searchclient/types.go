@@ -6,14 +6,31 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/shopmesh/shopmesh/internal/contracts"
+	"github.com/shopmesh/shopmesh/internal/platform/problem"
 )
 
 // Parameters are the query parameters the search app understands. The
-// gateway passes these on, and only these: it judges none of their values,
+// gateway passes these on, and only these: it judges none of their values
+// (but the length of q, see MaxQueryLength),
 // which are the search app's to check.
 var Parameters = []string{"q", "category", "min_price", "max_price", "in_stock", "sort", "page_size", "page_token"}
+
+// MaxQueryLength caps q, in characters. No shopper types more, and the
+// gateway hands q to its sidecar in a URL: daprd reads at most 4 KiB of
+// request line and headers, and a longer text (percent-encoded, up to 12
+// bytes a character) would be refused there instead of answered.
+const MaxQueryLength = 200
+
+// CheckQueryLength reports a q over MaxQueryLength as the problem field it is.
+func CheckQueryLength(q string) *problem.FieldError {
+	if utf8.RuneCountInString(q) <= MaxQueryLength {
+		return nil
+	}
+	return &problem.FieldError{Field: "q", Detail: fmt.Sprintf("must be at most %d characters", MaxQueryLength)}
+}
 
 // Select returns the Parameters of a client's query string.
 func Select(query url.Values) url.Values {

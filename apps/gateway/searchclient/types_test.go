@@ -3,6 +3,7 @@ package searchclient_test
 import (
 	"encoding/json"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -42,4 +43,15 @@ func TestQueryValues(t *testing.T) {
 	assert.Equal(t, url.Values{"q": {"kettle"}, "min_price": {"0"}, "in_stock": {"false"}, "sort": {"newest"}, "page_size": {"10"}}, q.Values(),
 		"a zero price and false are given values, not absent ones")
 	assert.Empty(t, searchclient.Query{}.Values())
+}
+
+// q is capped in characters, not bytes, and the refusal names the field.
+func TestCheckQueryLength(t *testing.T) {
+	if fe := searchclient.CheckQueryLength(strings.Repeat("é", searchclient.MaxQueryLength)); fe != nil {
+		t.Errorf("%d characters refused: %v", searchclient.MaxQueryLength, fe)
+	}
+	fe := searchclient.CheckQueryLength(strings.Repeat("a", searchclient.MaxQueryLength+1))
+	if fe == nil || fe.Field != "q" {
+		t.Errorf("%d characters: %v, want a problem on q", searchclient.MaxQueryLength+1, fe)
+	}
 }

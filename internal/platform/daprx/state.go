@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	dapr "github.com/dapr/go-sdk/client"
 	"google.golang.org/grpc/codes"
@@ -168,6 +169,9 @@ func (s *State) Delete(ctx context.Context, key, etag string) error {
 	return s.wrap("delete", key, err)
 }
 
+// transactTimeout bounds a transaction that its caller no longer waits for.
+const transactTimeout = 15 * time.Second
+
 // Op is one operation of a transaction.
 type Op struct {
 	Key      string
@@ -203,6 +207,12 @@ func (s *State) Transact(ctx context.Context, ops ...Op) error {
 		}
 		pops = append(pops, &dapr.StateOperation{Type: typ, Item: item})
 	}
+	// On an outbox store Dapr 1.14 publishes a transaction's events before it
+	// commits, and a transaction abandoned half-way because the caller gave
+	// up (a client timeout) leaves events that the sidecar polls for and
+	// discards, holding a pub/sub worker each. Once sent, it runs to its end.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), transactTimeout)
+	defer cancel()
 	return s.wrap("transaction", fmt.Sprintf("(%d ops)", len(ops)), s.client.ExecuteStateTransaction(ctx, s.store, nil, pops))
 }
 
