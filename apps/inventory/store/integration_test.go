@@ -272,9 +272,14 @@ func TestOrderEventsThroughTheSidecar(t *testing.T) {
 	confirmed := placed
 	confirmed.Status = contracts.StatusConfirmed
 	require.NoError(t, h.pub.Publish(ctx, contracts.TopicOrders, contracts.OrderConfirmed, placed.OrderID, confirmed))
+	// The reservation's status changes before the stock moves: wait for both.
 	require.Eventually(t, func() bool {
 		r, err := h.svc.Reservation(ctx, "o-1")
-		return err == nil && r.Status == inventory.StatusCommitted
+		if err != nil || r.Status != inventory.StatusCommitted {
+			return false
+		}
+		st, err := h.svc.Stock(ctx, "p-1")
+		return err == nil && st.Reserved == 0
 	}, 20*time.Second, 100*time.Millisecond)
 	st, err := h.svc.Stock(ctx, "p-1")
 	require.NoError(t, err)
