@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -17,6 +16,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/fx"
+
+	"github.com/shopmesh/shopmesh/internal/platform/apptest"
 
 	"github.com/shopmesh/shopmesh/apps/gateway/authz"
 	"github.com/shopmesh/shopmesh/apps/gateway/openapi"
@@ -86,9 +87,9 @@ func buildEngine(t *testing.T, env ...string) *gin.Engine {
 	t.Setenv("APP_ID", "gateway")
 	t.Setenv("LOG_LEVEL", "error")
 	t.Setenv("APP_API_TOKEN", "sidecar-only")
-	t.Setenv("DAPR_HTTP_PORT", closedPort(t))
-	t.Setenv("DAPR_GRPC_PORT", closedPort(t))
-	t.Setenv("REDIS_ADDR", "127.0.0.1:"+closedPort(t))
+	t.Setenv("DAPR_HTTP_PORT", apptest.ClosedPort(t))
+	t.Setenv("DAPR_GRPC_PORT", apptest.ClosedPort(t))
+	t.Setenv("REDIS_ADDR", "127.0.0.1:"+apptest.ClosedPort(t))
 	for i := 0; i+1 < len(env); i += 2 {
 		t.Setenv(env[i], env[i+1])
 	}
@@ -188,13 +189,4 @@ func documented(t *testing.T) []string {
 	}
 	slices.Sort(ops)
 	return ops
-}
-
-// closedPort returns a port nothing listens on.
-func closedPort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer ln.Close()
-	return fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
 }

@@ -1,35 +1,19 @@
 package main
 
 import (
-	"net"
-	"os"
-	"regexp"
-	"slices"
-	"strconv"
 	"testing"
 
 	"github.com/gin-gonic/gin"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/fx"
-)
 
-func closedPort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	port := ln.Addr().(*net.TCPAddr).Port
-	require.NoError(t, ln.Close())
-	return strconv.Itoa(port)
-}
+	"github.com/shopmesh/shopmesh/internal/platform/apptest"
+)
 
 func appEnv(t *testing.T) {
 	t.Helper()
-	t.Setenv("APP_ID", "inventory")
-	t.Setenv("LOG_LEVEL", "error")
-	t.Setenv("APP_API_TOKEN", "sidecar-only")
-	t.Setenv("DAPR_HTTP_PORT", closedPort(t))
-	t.Setenv("DAPR_GRPC_PORT", closedPort(t))
+	apptest.Env(t, "inventory")
 }
 
 // TestServedRoutesAreDocumented builds the real app (the modules main runs)
@@ -37,28 +21,9 @@ func appEnv(t *testing.T) {
 // lists.
 func TestServedRoutesAreDocumented(t *testing.T) {
 	appEnv(t)
-	var engine *gin.Engine
-	app := fx.New(modules, fx.NopLogger, fx.Populate(&engine))
-	require.NoError(t, app.Err())
-
-	kit := []string{"GET /healthz", "GET /readyz", "GET /metrics"}
-	var served []string
-	for _, r := range engine.Routes() {
-		if route := r.Method + " " + r.Path; !slices.Contains(kit, route) {
-			served = append(served, route)
-		}
-	}
-	slices.Sort(served)
-
-	doc, err := os.ReadFile("API.md")
-	require.NoError(t, err)
-	var documented []string
-	for _, m := range regexp.MustCompile("(?m)^\\| `([A-Z]+ /[^`]*)` \\|").FindAllSubmatch(doc, -1) {
-		documented = append(documented, string(m[1]))
-	}
-	slices.Sort(documented)
+	documented := apptest.Documented(t, "API.md")
 	assert.Len(t, documented, 10)
-	assert.Equal(t, documented, served)
+	assert.Equal(t, documented, apptest.Routes(t, modules))
 }
 
 // Bad configuration stops start-up and names the variable.

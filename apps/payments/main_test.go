@@ -2,11 +2,9 @@ package main
 
 import (
 	"encoding/json"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -15,6 +13,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/fx"
+
+	"github.com/shopmesh/shopmesh/internal/platform/apptest"
 
 	"github.com/shopmesh/shopmesh/apps/payments/payments"
 	"github.com/shopmesh/shopmesh/apps/payments/paymentstest"
@@ -25,15 +25,6 @@ import (
 
 const sidecarToken = "sidecar-only"
 
-func closedPort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	port := ln.Addr().(*net.TCPAddr).Port
-	require.NoError(t, ln.Close())
-	return strconv.Itoa(port)
-}
-
 // build assembles the real app (the modules main runs) without a sidecar or
 // a server, its store and provider swapped for paymentstest's in-memory ones.
 func build(t *testing.T) (*gin.Engine, *paymentstest.Env) {
@@ -41,8 +32,8 @@ func build(t *testing.T) (*gin.Engine, *paymentstest.Env) {
 	t.Setenv("APP_ID", contracts.AppPayments)
 	t.Setenv("LOG_LEVEL", "error")
 	t.Setenv("APP_API_TOKEN", sidecarToken)
-	t.Setenv("DAPR_HTTP_PORT", closedPort(t))
-	t.Setenv("DAPR_GRPC_PORT", closedPort(t))
+	t.Setenv("DAPR_HTTP_PORT", apptest.ClosedPort(t))
+	t.Setenv("DAPR_GRPC_PORT", apptest.ClosedPort(t))
 	env := paymentstest.New(t)
 	var engine *gin.Engine
 	a := fx.New(platform.Module, app, fx.NopLogger,
