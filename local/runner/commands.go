@@ -66,7 +66,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	getEnv := commonFlags(fs)
 	switch cmd {
 	case "up":
-		profile := fs.String("profile", stack.DefaultProfile, "components profile: components/NAME replaces components/local")
+		profile := fs.String("profile", "", "components profile: components/NAME replaces components/local (default: the profile the stack runs, else local)")
 		timeout := fs.Duration("timeout", stack.DefaultReadyTimeout, "how long to wait for every app's /readyz")
 		if err := parse(fs, args, 0); err != nil {
 			return err

@@ -2,7 +2,7 @@
 // dapr/dapr.yaml beside its own daprd, like `dapr run -f dapr/dapr.yaml` but
 // without the Dapr CLI and with prebuilt binaries (see local/stack).
 //
-//	runner up [-profile local] [-timeout 180s]
+//	runner up [-profile NAME] [-timeout 180s]   (NAME: the running stack's profile, else local)
 //	runner down
 //	runner ps
 //	runner logs [-n 100] [app]

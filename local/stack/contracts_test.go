@@ -100,3 +100,54 @@ func TestTemplatePortsAreNotEphemeral(t *testing.T) {
 		}
 	}
 }
+
+// runnerProfiles are the folders under components/ that `task up
+// PROFILE=<name>` runs (aws and aws-alternatives are for the cluster).
+var runnerProfiles = []string{"redis-only"}
+
+// A profile is only its component YAMLs: every daprd flag and variable is
+// the local profile's but the resources path, and the profile names exactly
+// the components the local one does.
+func TestProfilesDifferOnlyInTheirComponents(t *testing.T) {
+	tmpl := loadRepoTemplate(t)
+	root := filepath.Dir(filepath.Dir(tmpl.Path))
+	names := func(profile string) []string {
+		files, err := filepath.Glob(filepath.Join(root, "components", profile, "*.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, f := range files {
+			files[i] = filepath.Base(f)
+		}
+		return files
+	}
+	local := names(stack.DefaultProfile)
+	l := stack.Layout{SecretsFile: "/secrets.json"}
+	tokens := stack.Tokens{AppAPIToken: "a", DaprAPIToken: "d"}
+	for _, profile := range runnerProfiles {
+		if got := names(profile); !reflect.DeepEqual(got, local) {
+			t.Errorf("components/%s has %v, components/local %v", profile, got, local)
+		}
+		other, err := tmpl.WithProfile(profile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, app := range tmpl.Apps {
+			a, b := stack.DaprdArgs(app), stack.DaprdArgs(other.Apps[i])
+			if len(a) != len(b) {
+				t.Fatalf("%s: %v vs %v", app.ID, a, b)
+			}
+			for j := range a {
+				if a[j] == b[j] {
+					continue
+				}
+				if a[j-1] != "--resources-path" || a[j] != filepath.Join(root, "components", stack.DefaultProfile) || b[j] != filepath.Join(root, "components", profile) {
+					t.Errorf("%s: daprd argument %d is %q on local and %q on %s", app.ID, j, a[j], b[j], profile)
+				}
+			}
+			if !reflect.DeepEqual(stack.DaprdEnv(app, l, tokens), stack.DaprdEnv(other.Apps[i], l, tokens)) {
+				t.Errorf("%s: daprd environment differs on %s", app.ID, profile)
+			}
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // Layout says where the stack's binaries, logs, pid files and secrets live.
@@ -101,6 +102,19 @@ func (l Layout) LogFile(name string, role Role) string {
 // PidFile is the pid file of one process of instance name.
 func (l Layout) PidFile(name string, role Role) string {
 	return filepath.Join(l.RunDir, l.fileBase(name, role)+".pid")
+}
+
+// profileFile records the components profile the stack runs.
+func (l Layout) profileFile() string { return filepath.Join(l.RunDir, "profile") }
+
+// RunningProfile is the components profile the last Up started the stack
+// with (until Down), else DefaultProfile.
+func (l Layout) RunningProfile() string {
+	data, err := os.ReadFile(l.profileFile())
+	if p := strings.TrimSpace(string(data)); err == nil && p != "" {
+		return p
+	}
+	return DefaultProfile
 }
 
 // TokensFile holds the API tokens of a running instance (mode 0600).

@@ -1,6 +1,9 @@
 package stack
 
 import (
+	"context"
+	"io"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -47,5 +50,26 @@ func TestWithProfile(t *testing.T) {
 	// catalog has its own resources paths, none ending in components/local.
 	if _, err := tmpl.WithProfile("aws"); err == nil || !strings.Contains(err.Error(), "catalog: profile \"aws\": no resources path ends in components/local") {
 		t.Errorf("template WithProfile: err = %v", err)
+	}
+}
+
+// Up records its profile, so a later `runner up` that restarts what is
+// missing keeps it; Down forgets it.
+func TestRunningProfile(t *testing.T) {
+	l := Layout{RunDir: t.TempDir()}
+	if got := l.RunningProfile(); got != DefaultProfile {
+		t.Fatalf("nothing recorded: %q, want %q", got, DefaultProfile)
+	}
+	if err := os.WriteFile(l.profileFile(), []byte("redis-only\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got := l.RunningProfile(); got != "redis-only" {
+		t.Fatalf("recorded redis-only: %q", got)
+	}
+	if err := Down(context.Background(), l, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if got := l.RunningProfile(); got != DefaultProfile {
+		t.Fatalf("after Down: %q", got)
 	}
 }

@@ -44,7 +44,8 @@ func Up(ctx context.Context, l Layout, tmpl *Template, opts UpOptions) (err erro
 	}
 	profile := opts.Profile
 	if profile == "" {
-		profile = DefaultProfile
+		// Restarting what is missing keeps the profile the stack runs.
+		profile = l.RunningProfile()
 	}
 	t, err := tmpl.WithProfile(profile)
 	if err != nil {
@@ -129,6 +130,9 @@ func Up(ctx context.Context, l Layout, tmpl *Template, opts UpOptions) (err erro
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return err
+	}
+	if err := os.WriteFile(l.profileFile(), []byte(profile+"\n"), 0o600); err != nil {
+		return fmt.Errorf("recording the profile: %w", err)
 	}
 	printSummary(out, l, t, profile)
 	return nil
@@ -239,6 +243,7 @@ func stopInstance(ctx context.Context, l Layout, name string, out io.Writer) err
 // ours: see IsOurs), all at once, and removes the pid and token files. It
 // touches nothing else.
 func Down(ctx context.Context, l Layout, out io.Writer) error {
+	_ = os.Remove(l.profileFile())
 	files, err := pidFiles(l)
 	if err != nil {
 		return err
