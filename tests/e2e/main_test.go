@@ -155,11 +155,18 @@ func requireProblem(t *testing.T, r response, status int) problem {
 }
 
 // eventually polls f until it holds or the timeout passes.
-func eventually(t *testing.T, timeout time.Duration, what string, f func() bool) {
+// eventually polls f until it holds or timeout passes; explain, if given,
+// says what was seen last when it fails.
+func eventually(t *testing.T, timeout time.Duration, what string, f func() bool, explain ...func() string) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for !f() {
-		require.True(t, time.Now().Before(deadline), "timed out waiting: %s", what)
+		if time.Now().After(deadline) {
+			for _, e := range explain {
+				t.Log(e())
+			}
+			require.Fail(t, "timed out waiting: "+what)
+		}
 		time.Sleep(100 * time.Millisecond)
 	}
 }
