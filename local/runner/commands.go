@@ -20,6 +20,10 @@ commands:
   down                             stop everything up started (by pid file)
   ps                               show apps and sidecars with pid, state and ports
   logs [-n N] [app]                last N (100) lines of an app's logs, or of all
+  infra [-profile NAME]            the local servers (local/<name>.sh) the profile's
+                                   component YAMLs need, one a line
+  binaries                         SHA-256 of the executable of every running app
+                                   and daprd (from /proc/<pid>/exe)
 
 common flags (after the command):
   -root DIR      repo root (default: found from the working directory)
@@ -135,6 +139,43 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		}
 		if shown == 0 {
 			fmt.Fprintf(out, "no app logs in %s\n", e.layout.LogDir)
+		}
+		return nil
+	case "infra":
+		profile := fs.String("profile", stack.DefaultProfile, "components profile (a folder under components/)")
+		if err := parse(fs, args, 0); err != nil {
+			return err
+		}
+		e, err := getEnv()
+		if err != nil {
+			return err
+		}
+		servers, err := stack.Infra(e.layout.Root, *profile)
+		if err != nil {
+			return err
+		}
+		for _, s := range servers {
+			fmt.Fprintln(out, s)
+		}
+		return nil
+	case "binaries":
+		if err := parse(fs, args, 0); err != nil {
+			return err
+		}
+		e, err := getEnv()
+		if err != nil {
+			return err
+		}
+		t, err := stack.LoadTemplate(e.template)
+		if err != nil {
+			return err
+		}
+		bins, err := stack.RunningBinaries(e.layout, t)
+		if err != nil {
+			return err
+		}
+		for _, b := range bins {
+			fmt.Fprintf(out, "%s  %s %s\n", b.SHA256, b.Name, b.Role)
 		}
 		return nil
 	case "help", "-h", "-help", "--help":

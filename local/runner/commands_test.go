@@ -64,4 +64,18 @@ func TestRunCommands(t *testing.T) {
 	if err := run(ctx, []string{"up", "-root", root, "-profile", "nope"}, &out); err == nil || !strings.Contains(err.Error(), "no resources path ends in components/local") {
 		t.Errorf("up with a bad profile: %v", err)
 	}
+	if err := run(ctx, []string{"binaries", "-root", root}, &out); err == nil || !strings.Contains(err.Error(), "gateway app") {
+		t.Errorf("binaries of a stopped stack: %v", err)
+	}
+	if err := os.MkdirAll(filepath.Join(root, "components/local"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	store := "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: s\nspec:\n  type: state.redis\n  version: v1\n"
+	if err := os.WriteFile(filepath.Join(root, "components/local/s.yaml"), []byte(store), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := run(ctx, []string{"infra", "-root", root}, &out); err != nil || out.String() != "redis\n" {
+		t.Errorf("infra: %v %q", err, out.String())
+	}
 }

@@ -480,6 +480,12 @@ func restartUsersSidecar(t *testing.T) {
 	up.Dir = root
 	out, err := up.CombinedOutput()
 	require.NoError(t, err, "runner up: %s", out)
+	// The gateway's sidecar redials the restarted one with gRPC's backoff;
+	// until then the gateway answers 503, as it should. Wait for it, as a
+	// client told to retry later would.
+	eventually(t, 30*time.Second, "the gateway reaches users again", func() bool {
+		return call(t, http.MethodGet, gateway+"/.well-known/jwks.json", nil).Status == http.StatusOK
+	})
 }
 
 // Twenty clients race to register one e-mail: exactly one account.

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"os/exec"
@@ -13,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -21,36 +19,15 @@ import (
 )
 
 // The saga under failure: duplicated events, poison events and processes
-// killed in the middle. The local profile's pub/sub is Redis Streams, one
-// stream per topic; the tests read and append to those streams directly,
-// as a broker that redelivers would.
-
-func streams(t *testing.T) *redis.Client {
-	t.Helper()
-	c := redis.NewClient(&redis.Options{Addr: envOr("SHOPMESH_REDIS_ADDR", "127.0.0.1:16379")})
-	t.Cleanup(func() { c.Close() })
-	return c
-}
-
-// entriesAbout returns the stream entries of topic whose event mentions id.
-func entriesAbout(t *testing.T, r *redis.Client, topic, id string) []redis.XMessage {
-	t.Helper()
-	all, err := r.XRange(context.Background(), topic, "-", "+").Result()
-	require.NoError(t, err)
-	var out []redis.XMessage
-	for _, m := range all {
-		if data, ok := m.Values["data"].(string); ok && strings.Contains(data, id) {
-			out = append(out, m)
-		}
-	}
-	return out
-}
+// killed in the middle. Duplicates are made by appending copies of an
+// order's events to the profile's broker (broker_test.go).
 
 // A broker that delivers every event of an order a second time (same
 // CloudEvent ids) changes nothing: no stock moves, no second charge, no
 // second e-mail, the order's timeline stays as it was.
 func TestRedeliveredEventsChangeNothing(t *testing.T) {
 	requireStack(t)
+	b := pubsubBroker(t)
 	p := stockedProduct(t, 6, 800)
 	c := newCustomer(t, "redeliver")
 	c.addToCart(t, p.ID, 2)
@@ -71,13 +48,9 @@ func TestRedeliveredEventsChangeNothing(t *testing.T) {
 	}{order: c.order(t, id), stock: stock(t, p.ID), mails: len(mailsTo(t, c.Email)), notifs: len(c.notifications(t).Items)}
 	before.pay, _ = payment(t, id)
 
-	r := streams(t)
 	replayed := 0
 	for _, topic := range []string{"orders", "inventory", "payments"} {
-		for _, m := range entriesAbout(t, r, topic, id) {
-			require.NoError(t, r.XAdd(context.Background(), &redis.XAddArgs{Stream: topic, Values: m.Values}).Err())
-			replayed++
-		}
+		replayed += b.replay(t, topic, id)
 	}
 	require.GreaterOrEqual(t, replayed, 4, "order.placed, inventory.reserved, payment.succeeded, order.confirmed at least")
 	t.Logf("replayed %d events of order %s", replayed, id)
@@ -99,6 +72,7 @@ func TestRedeliveredEventsChangeNothing(t *testing.T) {
 // topic, and orders placed after it still complete.
 func TestPoisonEventIsDeadLetteredAndOrdersFlow(t *testing.T) {
 	requireStack(t)
+	b := pubsubBroker(t)
 	marker := fmt.Sprintf("poison-%d", time.Now().UnixNano())
 	orders := sidecarOf(t, "orders")
 	// An order.placed whose data is not an order at all.
@@ -106,9 +80,8 @@ func TestPoisonEventIsDeadLetteredAndOrdersFlow(t *testing.T) {
 		map[string]any{"order_id": 42, "lines": "none", "marker": marker}, "dapr-api-token", orders.token)
 	require.Equal(t, http.StatusNoContent, r.Status, "publish: %s", r.Body)
 
-	rc := streams(t)
 	eventually(t, 3*time.Minute, "the poison event on orders-deadletter", func() bool {
-		return len(entriesAbout(t, rc, "orders-deadletter", marker)) > 0
+		return b.count(t, "orders-deadletter", marker) > 0
 	})
 
 	p := stockedProduct(t, 3, 100)

@@ -1,0 +1,98 @@
+package e2e
+
+import (
+	"context"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/require"
+
+	"github.com/shopmesh/shopmesh/local/stack"
+)
+
+// broker is the running profile's pub/sub as the saga tests use it: they
+// look for events on a topic and append copies of them, as a broker that
+// redelivers would. It follows the type of the profile's pubsub component.
+type broker interface {
+	// count is how many events on topic contain s.
+	count(t *testing.T, topic, s string) int
+	// replay appends again every event on topic that contains s (same
+	// CloudEvent, same id) and says how many it appended.
+	replay(t *testing.T, topic, s string) int
+}
+
+// pubsubBroker is the running profile's broker; a test skips on a profile
+// whose broker offers no way to read a topic back (SNS/SQS deletes what it
+// delivered).
+func pubsubBroker(t *testing.T) broker {
+	t.Helper()
+	root := repoRoot()
+	l, err := stack.NewLayout(root)
+	require.NoError(t, err)
+	profile := l.RunningProfile()
+	typ, err := stack.ComponentType(root, profile, "pubsub")
+	require.NoError(t, err)
+	switch typ {
+	case "pubsub.redis":
+		c := redis.NewClient(&redis.Options{Addr: envOr("SHOPMESH_REDIS_ADDR", "127.0.0.1:16379")})
+		t.Cleanup(func() { c.Close() })
+		return redisStreams{c}
+	case "pubsub.kafka":
+		return kafkaTopics{tool: filepath.Join(root, ".local", "bin", "kafka"), root: root}
+	default:
+		t.Skipf("profile %s: its pub/sub %s cannot be read back by the tests", profile, typ)
+		return nil
+	}
+}
+
+// redisStreams: Redis Streams keep every event of a topic in a stream named
+// after it.
+type redisStreams struct{ c *redis.Client }
+
+func (r redisStreams) about(t *testing.T, topic, s string) []redis.XMessage {
+	t.Helper()
+	all, err := r.c.XRange(context.Background(), topic, "-", "+").Result()
+	require.NoError(t, err)
+	var out []redis.XMessage
+	for _, m := range all {
+		if data, ok := m.Values["data"].(string); ok && strings.Contains(data, s) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func (r redisStreams) count(t *testing.T, topic, s string) int { return len(r.about(t, topic, s)) }
+
+func (r redisStreams) replay(t *testing.T, topic, s string) int {
+	t.Helper()
+	ms := r.about(t, topic, s)
+	for _, m := range ms {
+		require.NoError(t, r.c.XAdd(context.Background(), &redis.XAddArgs{Stream: topic, Values: m.Values}).Err())
+	}
+	return len(ms)
+}
+
+// kafkaTopics: the local Kafka (local/kafka.sh) keeps a topic's records;
+// the project's kafka command reads and re-appends them.
+type kafkaTopics struct{ tool, root string }
+
+func (k kafkaTopics) run(t *testing.T, verb, topic, s string) int {
+	t.Helper()
+	cmd := exec.Command(k.tool, verb, "-topic", topic, "-match", s)
+	cmd.Dir = k.root
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "kafka %s: %s", verb, out)
+	fields := strings.Fields(string(out))
+	require.NotEmpty(t, fields, "kafka %s printed nothing", verb)
+	n, err := strconv.Atoi(fields[0])
+	require.NoError(t, err, "kafka %s: %s", verb, out)
+	return n
+}
+
+func (k kafkaTopics) count(t *testing.T, topic, s string) int  { return k.run(t, "count", topic, s) }
+func (k kafkaTopics) replay(t *testing.T, topic, s string) int { return k.run(t, "replay", topic, s) }
