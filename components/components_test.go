@@ -229,7 +229,7 @@ var componentCategories = []string{"state", "pubsub", "secretstores", "bindings"
 
 func TestComponentsAreWellFormed(t *testing.T) {
 	root := repoRoot(t)
-	for _, dir := range []string{"components/aws", "components/aws-alternatives"} {
+	for _, dir := range append([]string{"components/aws", "components/aws-alternatives"}, runnerProfileDirs...) {
 		for _, c := range loadDir(t, root, dir) {
 			if c.APIVersion != "dapr.io/v1alpha1" || c.Kind != "Component" {
 				t.Errorf("%s: apiVersion %q kind %q, want dapr.io/v1alpha1 Component (daprd skips anything else without a word)", c.file, c.APIVersion, c.Kind)
@@ -286,7 +286,7 @@ func TestComponentsAreWellFormed(t *testing.T) {
 
 func TestPostgresVersionIsExplicitV2(t *testing.T) {
 	root := repoRoot(t)
-	for _, dir := range []string{"components/aws", "components/aws-alternatives", "components/local"} {
+	for _, dir := range append([]string{"components/aws", "components/aws-alternatives", "components/local"}, runnerProfileDirs...) {
 		for _, c := range loadDir(t, root, dir) {
 			if c.Spec.Type == "state.postgresql" || c.Spec.Type == "state.postgres" {
 				if c.Spec.Version != "v2" {
@@ -342,7 +342,69 @@ func TestSecretsComeFromTheSecretStore(t *testing.T) {
 	}
 }
 
-// ---- (d) alternatives ----
+// ---- (d) alternatives and emulation ----
+
+// runnerProfileDirs are the profiles `task up PROFILE=…` runs besides local.
+var runnerProfileDirs = []string{"components/redis-only", "components/aws-emulated", "components/aws-emulated-snssqs"}
+
+// emulatedAs says where aws-emulated may not use the aws profile's
+// component: the file it follows instead, and why.
+var emulatedAs = map[string]string{
+	// DocumentDB has no stand-in: its RDS alternative.
+	"catalog-store":       "components/aws-alternatives/catalog-store.rds.yaml",
+	"notifications-store": "components/aws-alternatives/notifications-store.rds.yaml",
+	// Secrets Manager and SES ignore `endpoint` in Dapr 1.14.
+	"secretstore": "components/local/secretstore.yaml",
+	"email":       "components/local/email.yaml",
+}
+
+// TestAWSEmulatedKeepsTheAWSTypes: aws-emulated runs the aws profile's
+// component types and versions (pointed at local stand-ins), except where
+// emulatedAs says otherwise; its SNS/SQS variant differs only in the pub/subs,
+// which are components/aws-alternatives/pubsub.snssqs.yaml's type.
+func TestAWSEmulatedKeepsTheAWSTypes(t *testing.T) {
+	root := repoRoot(t)
+	aws := byName(loadDir(t, root, "components/aws"))
+	emulated := byName(loadDir(t, root, "components/aws-emulated"))
+	load := func(file string) component {
+		data, err := os.ReadFile(filepath.Join(root, file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := decodeComponent(data)
+		if err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		return c
+	}
+	for name, want := range aws {
+		if f, ok := emulatedAs[name]; ok {
+			want = load(f)
+		}
+		got, ok := emulated[name]
+		if !ok {
+			t.Errorf("components/aws-emulated has no %s", name)
+			continue
+		}
+		if got.Spec.Type != want.Spec.Type || got.Spec.Version != want.Spec.Version {
+			t.Errorf("%s: %s/%s, want %s/%s as in %s", got.file, got.Spec.Type, got.Spec.Version, want.Spec.Type, want.Spec.Version, want.file)
+		}
+		if !slices.Equal(got.Scopes, want.Scopes) {
+			t.Errorf("%s: scopes %v, want %v", got.file, got.Scopes, want.Scopes)
+		}
+	}
+	snssqs := load("components/aws-alternatives/pubsub.snssqs.yaml")
+	for name, got := range byName(loadDir(t, root, "components/aws-emulated-snssqs")) {
+		want := emulated[name]
+		typ, version := want.Spec.Type, want.Spec.Version
+		if name == "pubsub" || name == "pubsub-outbox" {
+			typ, version = snssqs.Spec.Type, snssqs.Spec.Version
+		}
+		if got.Spec.Type != typ || got.Spec.Version != version || !slices.Equal(got.Scopes, want.Scopes) {
+			t.Errorf("%s: %s/%s scopes %v, want %s/%s scopes %v", got.file, got.Spec.Type, got.Spec.Version, got.Scopes, typ, version, want.Scopes)
+		}
+	}
+}
 
 // TestAlternativesReplaceDefaults: components/aws-alternatives/<name>.<variant>.yaml
 // maps <name>, replaces components/aws/<name>.yaml and keeps what the code
@@ -378,7 +440,7 @@ func TestAlternativesReplaceDefaults(t *testing.T) {
 		if cat(alt) != cat(def) {
 			t.Errorf("%s: %s replaces %s, another building block", alt.file, alt.Spec.Type, def.Spec.Type)
 		}
-		for _, key := range []string{"outboxPublishPubsub", "outboxPublishTopic", "outboxDiscardWhenMissingState", "actorStateStore", "keyPrefix"} {
+		for _, key := range []string{"outboxPublishPubsub", "outboxPubsub", "outboxPublishTopic", "outboxDiscardWhenMissingState", "actorStateStore", "keyPrefix"} {
 			a, _ := alt.item(key)
 			d, _ := def.item(key)
 			if a.value() != d.value() {
@@ -726,7 +788,7 @@ func metadataNameProblems(contrib string, c component) []string {
 func TestMetadataNamesExist(t *testing.T) {
 	root := repoRoot(t)
 	contrib := contribDir(t, root)
-	for _, dir := range []string{"components/aws", "components/aws-alternatives", "components/local"} {
+	for _, dir := range append([]string{"components/aws", "components/aws-alternatives", "components/local"}, runnerProfileDirs...) {
 		for _, c := range loadDir(t, root, dir) {
 			for _, p := range metadataNameProblems(contrib, c) {
 				t.Errorf("%s: %s", c.file, p)

@@ -103,7 +103,7 @@ func TestTemplatePortsAreNotEphemeral(t *testing.T) {
 
 // runnerProfiles are the folders under components/ that `task up
 // PROFILE=<name>` runs (aws and aws-alternatives are for the cluster).
-var runnerProfiles = []string{"redis-only"}
+var runnerProfiles = []string{"redis-only", "aws-emulated", "aws-emulated-snssqs"}
 
 // A profile is only its component YAMLs: every daprd flag and variable is
 // the local profile's but the resources path, and the profile names exactly

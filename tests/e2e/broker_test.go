@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -77,21 +79,33 @@ func (r redisStreams) replay(t *testing.T, topic, s string) int {
 	return len(ms)
 }
 
-// kafkaTopics: the local Kafka (local/kafka.sh) keeps a topic's records;
-// the project's kafka command reads and re-appends them.
+// kafkaTopics: the local Kafka (local/kafka.sh: SASL/SCRAM over TLS) keeps
+// a topic's records; the project's kafka command reads and re-appends them.
 type kafkaTopics struct{ tool, root string }
 
 func (k kafkaTopics) run(t *testing.T, verb, topic, s string) int {
 	t.Helper()
-	cmd := exec.Command(k.tool, verb, "-topic", topic, "-match", s)
-	cmd.Dir = k.root
+	raw, err := os.ReadFile(filepath.Join(k.root, ".local", "secrets.json"))
+	require.NoError(t, err)
+	var secrets struct {
+		Password string `json:"kafka-scram-password"`
+	}
+	require.NoError(t, json.Unmarshal(raw, &secrets))
+	cmd := exec.Command(k.tool, verb,
+		"-brokers", "127.0.0.1:"+envOr("SHOPMESH_KAFKA_PORT", "19092"),
+		"-sasl-user", "shopmesh", "-tls-ca", filepath.Join(k.root, ".local", "kafka-tls", "ca.pem"),
+		"-topic", topic, "-match", s)
+	cmd.Env = append(os.Environ(), "KAFKA_SASL_PASSWORD="+secrets.Password)
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "kafka %s: %s", verb, out)
-	fields := strings.Fields(string(out))
-	require.NotEmpty(t, fields, "kafka %s printed nothing", verb)
-	n, err := strconv.Atoi(fields[0])
-	require.NoError(t, err, "kafka %s: %s", verb, out)
-	return n
+	// "appended N records to T" or "N records of T match"
+	for _, f := range strings.Fields(string(out)) {
+		if n, err := strconv.Atoi(f); err == nil {
+			return n
+		}
+	}
+	require.Failf(t, "kafka "+verb, "no count in %q", out)
+	return 0
 }
 
 func (k kafkaTopics) count(t *testing.T, topic, s string) int  { return k.run(t, "count", topic, s) }
