@@ -518,7 +518,7 @@ func TestGatewayIngress(t *testing.T) {
 }
 
 func TestAlternatives(t *testing.T) {
-	alts := []string{"catalog-store.rds", "notifications-store.rds", "pubsub.snssqs"}
+	alts := []string{"catalog-store.rds", "notifications-store.rds", "pubsub.snssqs", "pubsub-outbox.snssqs"}
 	set := "components.alternatives={" + strings.Join(alts, ",") + "}"
 	docs := render(t, "shopmesh-platform", "prod", "--set", set)
 	src := sourceComponents(t, "prod", alts...)
@@ -528,8 +528,10 @@ func TestAlternatives(t *testing.T) {
 			t.Errorf("Component %s is not the alternative's file", name)
 		}
 	}
-	if typ := str(one(t, docs, "Component", "pubsub"), "spec", "type"); typ != "pubsub.aws.snssqs" {
-		t.Errorf("pubsub type %s with the SNS/SQS alternative", typ)
+	for _, name := range []string{"pubsub", "pubsub-outbox"} {
+		if typ := str(one(t, docs, "Component", name), "spec", "type"); typ != "pubsub.aws.snssqs" {
+			t.Errorf("%s type %s with the SNS/SQS alternative", name, typ)
+		}
 	}
 	ports := appPorts(t)
 	for _, app := range []string{"catalog", "notifications"} {

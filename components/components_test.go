@@ -417,7 +417,7 @@ func TestAlternativesReplaceDefaults(t *testing.T) {
 	if err != nil {
 		t.Errorf("components/aws-alternatives needs a README.md: %v", err)
 	}
-	wantFiles := []string{"catalog-store.rds.yaml", "notifications-store.rds.yaml", "pubsub.snssqs.yaml"}
+	wantFiles := []string{"catalog-store.rds.yaml", "notifications-store.rds.yaml", "pubsub.snssqs.yaml", "pubsub-outbox.snssqs.yaml"}
 	for _, f := range wantFiles {
 		if !fileExists(filepath.Join(root, "components/aws-alternatives", f)) {
 			t.Errorf("components/aws-alternatives/%s is missing", f)

@@ -25,22 +25,27 @@ locals {
     },
   ]
 
+  # The queues an app reads: its own (pubsub.snssqs) and <app>-outbox
+  # (pubsub-outbox.snssqs), each with its dead-letter queue.
+  app_queues = {
+    for app in local.apps : app => [for q in [app, "${app}-outbox"] : q if contains(keys(local.sqs_subscriptions), q)]
+  }
   snssqs_statements = {
-    for app in local.apps : app => local.snssqs ? concat(
+    for app in local.apps : app => length(local.sns_topics) > 0 ? concat(
       [{
         Sid      = "PublishTopics"
         Effect   = "Allow"
         Action   = ["sns:Publish", "sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic"]
-        Resource = [for t in local.topics : "arn:${local.partition}:sns:${var.region}:${local.account_id}:${t}"]
+        Resource = [for t in local.sns_topics : "arn:${local.partition}:sns:${var.region}:${local.account_id}:${t}"]
       }],
-      contains(keys(local.sqs_subscriptions), app) ? [{
+      length(local.app_queues[app]) > 0 ? [{
         Sid    = "ConsumeQueue"
         Effect = "Allow"
         Action = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:GetQueueAttributes"]
-        Resource = [
-          "arn:${local.partition}:sqs:${var.region}:${local.account_id}:${app}",
-          "arn:${local.partition}:sqs:${var.region}:${local.account_id}:${app}-deadletter",
-        ]
+        Resource = flatten([for q in local.app_queues[app] : [
+          "arn:${local.partition}:sqs:${var.region}:${local.account_id}:${q}",
+          "arn:${local.partition}:sqs:${var.region}:${local.account_id}:${q}-deadletter",
+        ]])
       }] : [],
     ) : []
   }

@@ -22,9 +22,10 @@ locals {
   apps = ["gateway", "users", "catalog", "inventory", "orders", "payments", "notifications", "search"]
 
   # Which apps keep their state where (components/aws and the chosen alternatives).
-  rds_apps   = concat(["users", "orders", "payments"], [for a in ["catalog", "notifications"] : a if contains(var.component_alternatives, "${a}-store.rds")])
-  docdb_apps = [for a in ["catalog", "notifications"] : a if !contains(var.component_alternatives, "${a}-store.rds")]
-  snssqs     = contains(var.component_alternatives, "pubsub.snssqs")
+  rds_apps      = concat(["users", "orders", "payments"], [for a in ["catalog", "notifications"] : a if contains(var.component_alternatives, "${a}-store.rds")])
+  docdb_apps    = [for a in ["catalog", "notifications"] : a if !contains(var.component_alternatives, "${a}-store.rds")]
+  snssqs        = contains(var.component_alternatives, "pubsub.snssqs")
+  outbox_snssqs = contains(var.component_alternatives, "pubsub-outbox.snssqs")
 
   # Topics (internal/contracts): one per aggregate, its dead-letter topic, and
   # Dapr's internal outbox topics <namespace><app id><topic>outbox of the
@@ -37,7 +38,6 @@ locals {
     payments = "payments"
   }
   outbox_topics = { for app, topic in local.outbox : app => "shopmesh${app}${topic}outbox" }
-  topics        = concat(local.business_topics, [for t in local.business_topics : "${t}-deadletter"], values(local.outbox_topics))
 
   # The topics each app consumes (the checkout saga in the design): keep in
   # step with the apps' subscriptions. Used for the SNS/SQS subscriptions and
@@ -49,13 +49,23 @@ locals {
     notifications = ["orders", "users"]
     search        = ["catalog"]
   })
-  # With SNS/SQS each publisher's queue also receives its own outbox topic.
-  sqs_subscriptions = {
-    for app in local.apps : app => concat(
-      lookup(local.consumes, app, []),
-      contains(keys(local.outbox_topics), app) ? [local.outbox_topics[app]] : [],
-    ) if length(lookup(local.consumes, app, [])) > 0 || contains(keys(local.outbox_topics), app)
-  }
+  # SNS/SQS entities of the alternatives: pubsub.snssqs reads each consuming
+  # app's topics from a queue named after the app; pubsub-outbox.snssqs reads
+  # each publisher's outbox topic from a queue <app>-outbox of its own (a
+  # component handed the other's topics could not deliver them).
+  sns_topics = concat(
+    local.snssqs ? concat(local.business_topics, [for t in local.business_topics : "${t}-deadletter"]) : [],
+    local.outbox_snssqs ? values(local.outbox_topics) : [],
+  )
+  sqs_subscriptions = merge(
+    { for app, topics in local.consumes : app => topics if local.snssqs },
+    { for app, topic in local.outbox_topics : "${app}-outbox" => [topic] if local.outbox_snssqs },
+  )
+  # MSK keeps the topics of whichever pub/sub stays on it.
+  kafka_topics = concat(
+    local.snssqs ? [] : concat(local.business_topics, [for t in local.business_topics : "${t}-deadletter"]),
+    local.outbox_snssqs ? [] : values(local.outbox_topics),
+  )
 
   api_origin_host = "origin.${var.domain}"
 }
@@ -187,9 +197,9 @@ module "msk" {
 }
 
 module "messaging" {
-  count             = local.snssqs ? 1 : 0
+  count             = local.snssqs || local.outbox_snssqs ? 1 : 0
   source            = "../modules/messaging"
-  topics            = local.topics
+  topics            = local.sns_topics
   subscriptions     = local.sqs_subscriptions
   max_receive_count = 5
   tags              = local.tags

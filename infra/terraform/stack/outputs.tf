@@ -66,8 +66,8 @@ output "opensearch_endpoint" {
 }
 
 output "kafka_topics" {
-  description = "Topics to create on MSK before the apps start (auto-creation is off)."
-  value       = local.topics
+  description = "Topics to create on MSK before the apps start (auto-creation is off); the outbox topics (shopmesh…outbox) need more partitions, see docs/deploy-aws.md."
+  value       = local.kafka_topics
 }
 
 output "cluster_name" {
