@@ -20,8 +20,8 @@ commands:
   down                             stop everything up started (by pid file)
   ps                               show apps and sidecars with pid, state and ports
   logs [-n N] [app]                last N (100) lines of an app's logs, or of all
-  infra [-profile NAME]            the local servers (local/<name>.sh) the profile's
-                                   component YAMLs need, one a line
+  infra [-profile NAME | -all]     the local servers (local/<name>.sh) the profile's
+                                   component YAMLs need (-all: every one known), one a line
   binaries                         SHA-256 of the executable of every running app
                                    and daprd (from /proc/<pid>/exe)
 
@@ -143,6 +143,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return nil
 	case "infra":
 		profile := fs.String("profile", stack.DefaultProfile, "components profile (a folder under components/)")
+		all := fs.Bool("all", false, "every server some component type needs")
 		if err := parse(fs, args, 0); err != nil {
 			return err
 		}
@@ -150,9 +151,11 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		if err != nil {
 			return err
 		}
-		servers, err := stack.Infra(e.layout.Root, *profile)
-		if err != nil {
-			return err
+		servers := stack.AllInfra()
+		if !*all {
+			if servers, err = stack.Infra(e.layout.Root, *profile); err != nil {
+				return err
+			}
 		}
 		for _, s := range servers {
 			fmt.Fprintln(out, s)

@@ -78,4 +78,8 @@ func TestRunCommands(t *testing.T) {
 	if err := run(ctx, []string{"infra", "-root", root}, &out); err != nil || out.String() != "redis\n" {
 		t.Errorf("infra: %v %q", err, out.String())
 	}
+	out.Reset()
+	if err := run(ctx, []string{"infra", "-root", root, "-all"}, &out); err != nil || out.String() != "dynalite\nfauxqs\nkafka\nmailpit\npostgres\nredis\n" {
+		t.Errorf("infra -all: %v %q", err, out.String())
+	}
 }

@@ -59,6 +59,19 @@ func Infra(root, profile string) ([]string, error) {
 	return out, nil
 }
 
+// AllInfra lists, sorted, every local server some component type needs:
+// what `task infra:down` stops.
+func AllInfra() []string {
+	var out []string
+	for _, server := range infraOf {
+		if server != "" && !slices.Contains(out, server) {
+			out = append(out, server)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
 // ComponentType is the Dapr type (spec.type) of component name in
 // components/<profile> under root.
 func ComponentType(root, profile, name string) (string, error) {
