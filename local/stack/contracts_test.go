@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"testing"
 
@@ -101,9 +102,28 @@ func TestTemplatePortsAreNotEphemeral(t *testing.T) {
 	}
 }
 
-// runnerProfiles are the folders under components/ that `task up
-// PROFILE=<name>` runs (aws and aws-alternatives are for the cluster).
+// runnerProfiles are the folders under components/ besides local that `task
+// up PROFILE=<name>` runs and `task test:profiles` tests.
 var runnerProfiles = []string{"redis-only", "aws-emulated", "aws-emulated-snssqs"}
+
+// clusterProfiles are the folders under components/ for EKS, not the runner.
+var clusterProfiles = []string{"aws", "aws-alternatives"}
+
+// Every folder under components/ is either run by the runner (and so by
+// this file's tests and task test:profiles) or one of the cluster's.
+func TestEveryProfileFolderIsKnown(t *testing.T) {
+	root := filepath.Dir(filepath.Dir(loadRepoTemplate(t).Path))
+	entries, err := os.ReadDir(filepath.Join(root, "components"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := append(append([]string{stack.DefaultProfile}, runnerProfiles...), clusterProfiles...)
+	for _, e := range entries {
+		if e.IsDir() && !slices.Contains(known, e.Name()) {
+			t.Errorf("components/%s is neither in runnerProfiles nor in clusterProfiles", e.Name())
+		}
+	}
+}
 
 // A profile is only its component YAMLs: every daprd flag and variable is
 // the local profile's but the resources path, and the profile names exactly

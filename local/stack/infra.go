@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 
 	"gopkg.in/yaml.v3"
 )
@@ -51,12 +50,11 @@ func Infra(root, profile string) ([]string, error) {
 		if !ok {
 			return nil, fmt.Errorf("%s: component type %q has no local server the runner knows", f, typ)
 		}
-		if server != "" && !slices.Contains(out, server) {
+		if server != "" {
 			out = append(out, server)
 		}
 	}
-	sort.Strings(out)
-	return out, nil
+	return sortedSet(out), nil
 }
 
 // AllInfra lists, sorted, every local server some component type needs:
@@ -64,12 +62,16 @@ func Infra(root, profile string) ([]string, error) {
 func AllInfra() []string {
 	var out []string
 	for _, server := range infraOf {
-		if server != "" && !slices.Contains(out, server) {
+		if server != "" {
 			out = append(out, server)
 		}
 	}
-	sort.Strings(out)
-	return out
+	return sortedSet(out)
+}
+
+func sortedSet(s []string) []string {
+	slices.Sort(s)
+	return slices.Compact(s)
 }
 
 // ComponentType is the Dapr type (spec.type) of component name in

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -85,17 +84,13 @@ type kafkaTopics struct{ tool, root string }
 
 func (k kafkaTopics) run(t *testing.T, verb, topic, s string) int {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(k.root, ".local", "secrets.json"))
-	require.NoError(t, err)
-	var secrets struct {
-		Password string `json:"kafka-scram-password"`
-	}
-	require.NoError(t, json.Unmarshal(raw, &secrets))
+	password := localSecrets(t)["kafka-scram-password"]
+	require.NotEmpty(t, password, "no kafka-scram-password in the local secrets (local/kafka.sh writes it)")
 	cmd := exec.Command(k.tool, verb,
 		"-brokers", "127.0.0.1:"+envOr("SHOPMESH_KAFKA_PORT", "19092"),
 		"-sasl-user", "shopmesh", "-tls-ca", filepath.Join(k.root, ".local", "kafka-tls", "ca.pem"),
 		"-topic", topic, "-match", s)
-	cmd.Env = append(os.Environ(), "KAFKA_SASL_PASSWORD="+secrets.Password)
+	cmd.Env = append(os.Environ(), "KAFKA_SASL_PASSWORD="+password)
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "kafka %s: %s", verb, out)
 	// "appended N records to T" or "N records of T match"

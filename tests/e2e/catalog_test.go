@@ -1,12 +1,9 @@
 package e2e
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -165,10 +162,7 @@ func asAdmin(t *testing.T) []string {
 	defer adminSession.Unlock()
 	// Access tokens live 15 minutes; sign in again well before.
 	if adminSession.token == "" || time.Since(adminSession.at) > 10*time.Minute {
-		raw, err := os.ReadFile(filepath.Join(repoRoot(), ".local", "secrets.json"))
-		require.NoError(t, err, "the stack's secrets (go tool task up creates them)")
-		var secrets map[string]string
-		require.NoError(t, json.Unmarshal(raw, &secrets))
+		secrets := localSecrets(t)
 		require.NotEmpty(t, secrets["admin-email"])
 		r := call(t, http.MethodPost, gateway+"/api/v1/auth/login",
 			map[string]string{"email": secrets["admin-email"], "password": secrets["admin-password"]})

@@ -154,6 +154,17 @@ func requireProblem(t *testing.T, r response, status int) problem {
 	return p
 }
 
+// localSecrets is the local secret store's file (.local/secrets.json), which
+// go tool task up creates.
+func localSecrets(t *testing.T) map[string]string {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(repoRoot(), ".local", "secrets.json"))
+	require.NoError(t, err, "the stack's secrets (go tool task up creates them)")
+	var secrets map[string]string
+	require.NoError(t, json.Unmarshal(raw, &secrets))
+	return secrets
+}
+
 // eventually polls f until it holds or the timeout passes.
 // eventually polls f until it holds or timeout passes; explain, if given,
 // says what was seen last when it fails.

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bytes"
-	"encoding/json"
 	"net/http"
 	"os"
 	"os/exec"
@@ -19,12 +18,8 @@ import (
 // keys cut into their base64 lines, plus the extra values given.
 func secretValues(t *testing.T, extra ...string) []string {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(repoRoot(), ".local", "secrets.json"))
-	require.NoError(t, err)
-	var secrets map[string]string
-	require.NoError(t, json.Unmarshal(raw, &secrets))
 	var out []string
-	for k, v := range secrets {
+	for k, v := range localSecrets(t) {
 		if strings.Contains(k, "email") || strings.HasSuffix(k, "-id") {
 			continue
 		}
