@@ -60,6 +60,7 @@ type harness struct {
 	clock   *clock
 	catalog *inventorytest.Catalog
 	events  chan daprx.Event
+	kept    []daprx.Event // received, not yet awaited
 	redis   *redis.Client
 	prefix  string // Dapr's key prefix of this run's state
 }
@@ -133,20 +134,35 @@ spec:
 	return h
 }
 
-// await collects n events of the given type, failing after timeout.
+// await takes n events of the given type, failing after timeout. Events of
+// other types that arrive meanwhile are kept for a later await: outcomes of
+// concurrent placements interleave.
 func (h *harness) await(t *testing.T, typ string, n int, timeout time.Duration) map[string]contracts.ReservationEvent {
 	t.Helper()
 	got := map[string]contracts.ReservationEvent{}
+	take := func(e daprx.Event) {
+		var r contracts.ReservationEvent
+		require.NoError(t, e.Decode(&r))
+		got[r.OrderID] = r
+	}
+	kept := h.kept[:0:0]
+	for _, e := range h.kept {
+		if e.Type == typ && len(got) < n {
+			take(e)
+		} else {
+			kept = append(kept, e)
+		}
+	}
+	h.kept = kept
 	deadline := time.After(timeout)
 	for len(got) < n {
 		select {
 		case e := <-h.events:
 			if e.Type != typ {
+				h.kept = append(h.kept, e)
 				continue
 			}
-			var r contracts.ReservationEvent
-			require.NoError(t, e.Decode(&r))
-			got[r.OrderID] = r
+			take(e)
 		case <-deadline:
 			t.Fatalf("%d of %d %s events in %s", len(got), n, typ, timeout)
 		}
