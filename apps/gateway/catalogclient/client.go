@@ -10,27 +10,11 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"os"
 	"path"
 
-	"go.uber.org/fx"
-
-	"github.com/shopmesh/shopmesh/apps/gateway/outbound"
 	"github.com/shopmesh/shopmesh/apps/gateway/servicecall"
 	"github.com/shopmesh/shopmesh/internal/contracts"
 )
-
-// Module provides the Client over the app's sidecar, through the invoker
-// that forwards the caller's verified identity (and nothing a client sent).
-// Its Config is read here rather than provided: every service client's
-// Config is a servicecall.Config, one type the graph can hold only once.
-var Module = fx.Provide(func(inv *outbound.Invoker) (*Client, error) {
-	cfg, err := LoadConfig(os.LookupEnv)
-	if err != nil {
-		return nil, err
-	}
-	return New(inv, cfg), nil
-})
 
 // ErrUnavailable means the catalog could not be reached or did not answer:
 // the sidecar is down, the catalog has no healthy instance, or the call
@@ -44,11 +28,10 @@ type Invoker = servicecall.Invoker
 // products.
 type Config = servicecall.Config
 
-// LoadConfig reads CATALOG_TIMEOUT and CATALOG_MAX_RESPONSE_BYTES through
-// lookup (os.LookupEnv in production).
-func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
-	return servicecall.LoadConfig(lookup, "CATALOG", 8<<20)
-}
+// Module provides the Client over the identity-forwarding invoker, its
+// calls tuned by CATALOG_TIMEOUT and CATALOG_MAX_RESPONSE_BYTES.
+// The largest legitimate answer is a listing of 100 products.
+var Module = servicecall.Provide("CATALOG", 8<<20, New)
 
 // Response is one answer of the catalog.
 type Response struct {

@@ -9,35 +9,18 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"os"
 
-	"go.uber.org/fx"
-
-	"github.com/shopmesh/shopmesh/apps/gateway/outbound"
 	"github.com/shopmesh/shopmesh/apps/gateway/servicecall"
 	"github.com/shopmesh/shopmesh/internal/contracts"
 )
-
-// Module provides the Client over the identity-forwarding invoker. Its
-// Config is read here rather than provided: every service client's Config
-// is a servicecall.Config, one type the graph can hold only once.
-var Module = fx.Provide(func(inv *outbound.Invoker) (*Client, error) {
-	cfg, err := LoadConfig(os.LookupEnv)
-	if err != nil {
-		return nil, err
-	}
-	return New(inv, cfg), nil
-})
 
 // ErrUnavailable means the inventory app could not be reached or did not
 // answer. Clients see a 503.
 var ErrUnavailable = errors.New("the inventory service is unavailable")
 
-// LoadConfig reads INVENTORY_TIMEOUT and INVENTORY_MAX_RESPONSE_BYTES
-// through lookup (os.LookupEnv in production).
-func LoadConfig(lookup func(string) (string, bool)) (servicecall.Config, error) {
-	return servicecall.LoadConfig(lookup, "INVENTORY", 1<<20)
-}
+// Module provides the Client over the identity-forwarding invoker, its
+// calls tuned by INVENTORY_TIMEOUT and INVENTORY_MAX_RESPONSE_BYTES.
+var Module = servicecall.Provide("INVENTORY", 1<<20, New)
 
 // Client calls the inventory app.
 type Client struct{ call servicecall.Caller }

@@ -8,35 +8,18 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"os"
 
-	"go.uber.org/fx"
-
-	"github.com/shopmesh/shopmesh/apps/gateway/outbound"
 	"github.com/shopmesh/shopmesh/apps/gateway/servicecall"
 	"github.com/shopmesh/shopmesh/internal/contracts"
 )
-
-// Module provides the Client over the identity-forwarding invoker. Its
-// Config is read here rather than provided: every service client's Config
-// is a servicecall.Config, one type the graph can hold only once.
-var Module = fx.Provide(func(inv *outbound.Invoker) (*Client, error) {
-	cfg, err := LoadConfig(os.LookupEnv)
-	if err != nil {
-		return nil, err
-	}
-	return New(inv, cfg), nil
-})
 
 // ErrUnavailable means the notifications app could not be reached or did
 // not answer. Clients see a 503.
 var ErrUnavailable = errors.New("the notifications service is unavailable")
 
-// LoadConfig reads NOTIFICATIONS_TIMEOUT and NOTIFICATIONS_MAX_RESPONSE_BYTES
-// through lookup (os.LookupEnv in production).
-func LoadConfig(lookup func(string) (string, bool)) (servicecall.Config, error) {
-	return servicecall.LoadConfig(lookup, "NOTIFICATIONS", 4<<20)
-}
+// Module provides the Client over the identity-forwarding invoker, its
+// calls tuned by NOTIFICATIONS_TIMEOUT and NOTIFICATIONS_MAX_RESPONSE_BYTES.
+var Module = servicecall.Provide("NOTIFICATIONS", 4<<20, New)
 
 // Client calls the notifications app.
 type Client struct{ call servicecall.Caller }

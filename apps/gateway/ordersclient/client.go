@@ -9,36 +9,19 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"os"
 
-	"go.uber.org/fx"
-
-	"github.com/shopmesh/shopmesh/apps/gateway/outbound"
 	"github.com/shopmesh/shopmesh/apps/gateway/servicecall"
 	"github.com/shopmesh/shopmesh/internal/contracts"
 )
-
-// Module provides the Client over the identity-forwarding invoker. Its
-// Config is read here rather than provided: every service client's Config
-// is a servicecall.Config, one type the graph can hold only once.
-var Module = fx.Provide(func(inv *outbound.Invoker) (*Client, error) {
-	cfg, err := LoadConfig(os.LookupEnv)
-	if err != nil {
-		return nil, err
-	}
-	return New(inv, cfg), nil
-})
 
 // ErrUnavailable means the orders app could not be reached or did not
 // answer. Clients see a 503.
 var ErrUnavailable = errors.New("the orders service is unavailable")
 
-// LoadConfig reads ORDERS_TIMEOUT and ORDERS_MAX_RESPONSE_BYTES through
-// lookup (os.LookupEnv in production). The largest answer is a shopper's
-// order history.
-func LoadConfig(lookup func(string) (string, bool)) (servicecall.Config, error) {
-	return servicecall.LoadConfig(lookup, "ORDERS", 8<<20)
-}
+// Module provides the Client over the identity-forwarding invoker, its
+// calls tuned by ORDERS_TIMEOUT and ORDERS_MAX_RESPONSE_BYTES.
+// The largest answer is a shopper's order history.
+var Module = servicecall.Provide("ORDERS", 8<<20, New)
 
 // IdempotencyKeyHeader names the header that makes a checkout safe to
 // repeat: the same key with the same body places one order.

@@ -15,8 +15,13 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"time"
+
+	"go.uber.org/fx"
+
+	"github.com/shopmesh/shopmesh/apps/gateway/outbound"
 
 	"github.com/shopmesh/shopmesh/internal/platform/config"
 	"github.com/shopmesh/shopmesh/internal/platform/problem"
@@ -52,6 +57,21 @@ func LoadConfig(lookup func(string) (string, bool), prefix string, maxBytes int)
 		errs = append(errs, fmt.Errorf("config %s_MAX_RESPONSE_BYTES: must be positive", prefix))
 	}
 	return cfg, errors.Join(errs...)
+}
+
+// Provide provides the client that build makes over the gateway's
+// identity-forwarding invoker, with a Config that LoadConfig reads from the
+// environment. The Config is read here rather than provided: every
+// client's Config is a Config, one type the graph can hold only once.
+func Provide[C any](prefix string, maxBytes int, build func(Invoker, Config) C) fx.Option {
+	return fx.Provide(func(inv *outbound.Invoker) (C, error) {
+		cfg, err := LoadConfig(os.LookupEnv, prefix, maxBytes)
+		if err != nil {
+			var none C
+			return none, err
+		}
+		return build(inv, cfg), nil
+	})
 }
 
 // Answer is a service's answer, read in full.

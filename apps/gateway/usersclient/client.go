@@ -11,26 +11,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 
-	"go.uber.org/fx"
-
-	"github.com/shopmesh/shopmesh/apps/gateway/outbound"
 	"github.com/shopmesh/shopmesh/apps/gateway/servicecall"
 	"github.com/shopmesh/shopmesh/internal/contracts"
 	"github.com/shopmesh/shopmesh/internal/platform/problem"
 )
-
-// Module provides the Client over the identity-forwarding invoker.
-// Its Config is read here rather than provided: every service client's
-// Config is a servicecall.Config, one type the graph can hold only once.
-var Module = fx.Provide(func(inv *outbound.Invoker) (*Client, error) {
-	cfg, err := LoadConfig(os.LookupEnv)
-	if err != nil {
-		return nil, err
-	}
-	return New(inv, cfg), nil
-})
 
 // ErrUnavailable means the users app could not be reached or did not
 // answer. Clients see a 503.
@@ -42,11 +27,9 @@ type Invoker = servicecall.Invoker
 // Config tunes the calls.
 type Config = servicecall.Config
 
-// LoadConfig reads USERS_TIMEOUT and USERS_MAX_RESPONSE_BYTES through lookup
-// (os.LookupEnv in production).
-func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
-	return servicecall.LoadConfig(lookup, "USERS", 1<<20)
-}
+// Module provides the Client over the identity-forwarding invoker, its
+// calls tuned by USERS_TIMEOUT and USERS_MAX_RESPONSE_BYTES.
+var Module = servicecall.Provide("USERS", 1<<20, New)
 
 // Response is one answer of the users app.
 type Response struct {
