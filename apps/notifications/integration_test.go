@@ -48,7 +48,8 @@ func startMailpit(t *testing.T) mailpit {
 	t.Helper()
 	bin := filepath.Join(daprxtest.RepoRoot(t), ".local", "bin", "mailpit")
 	require.FileExists(t, bin, "run go tool task build:mailpit")
-	m := mailpit{smtpPort: daprxtest.FreePort(t), api: fmt.Sprintf("http://127.0.0.1:%d", daprxtest.FreePort(t))}
+	ports := daprxtest.FreePorts(t, 2)
+	m := mailpit{smtpPort: ports[0], api: fmt.Sprintf("http://127.0.0.1:%d", ports[1])}
 	dir := t.TempDir()
 	cmd := exec.Command(bin,
 		"--smtp", fmt.Sprintf("127.0.0.1:%d", m.smtpPort), "--listen", strings.TrimPrefix(m.api, "http://"),

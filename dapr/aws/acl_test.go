@@ -136,11 +136,11 @@ func TestAccessControlMatrix(t *testing.T) {
 		env := append(cleanEnv(), "NAMESPACE="+c.namespace, "DAPR_TRUST_ANCHORS="+trustAnchors)
 		var port int
 		procs.startHealthy(t, "daprd-"+c.name, func(name string) (*process, string, int) {
+			ports := daprxtest.FreePorts(t, 4)
 			spec := stack.AppSpec{
 				ID: c.appID,
 				Ports: stack.Ports{
-					App: app, DaprHTTP: daprxtest.FreePort(t), DaprGRPC: daprxtest.FreePort(t),
-					DaprInternalGRPC: daprxtest.FreePort(t), Metrics: daprxtest.FreePort(t),
+					App: app, DaprHTTP: ports[0], DaprGRPC: ports[1], DaprInternalGRPC: ports[2], Metrics: ports[3],
 				},
 				AppProtocol: "http", LogLevel: "info", Config: cfg, ResourcesPaths: []string{resources},
 			}
@@ -432,12 +432,13 @@ spec:
 	run := func(name string) (*process, string) {
 		var addr string
 		p := procs.startHealthy(t, name, func(name string) (*process, string, int) {
-			port, healthz := daprxtest.FreePort(t), daprxtest.FreePort(t)
+			ports := daprxtest.FreePorts(t, 3)
+			port, healthz, metrics := ports[0], ports[1], ports[2]
 			addr = "127.0.0.1:" + strconv.Itoa(port)
 			return procs.start(t, work, name, env, bin,
 					"--config", cfg, "--issuer-credentials", creds, "--trust-domain", controlPlaneTrustDomain,
 					"--port", strconv.Itoa(port), "--listen-address", "127.0.0.1",
-					"--healthz-port", strconv.Itoa(healthz), "--metrics-port", strconv.Itoa(daprxtest.FreePort(t)),
+					"--healthz-port", strconv.Itoa(healthz), "--metrics-port", strconv.Itoa(metrics),
 					"--log-level", "info"),
 				fmt.Sprintf("http://127.0.0.1:%d/healthz", healthz), http.StatusOK
 		})
@@ -550,8 +551,8 @@ func (ps *processes) stopAll(t *testing.T) {
 }
 
 // startHealthy runs launch, which starts a process named name on ports from
-// FreePort and says which URL answers which status once it is up, and waits
-// for that. A port picked by FreePort can be taken by another process before
+// FreePorts and says which URL answers which status once it is up, and waits
+// for that. A port picked by FreePorts can be taken by another process before
 // ours binds it, so a start that failed on a port in use is retried (the
 // logs of the retries are named name-2, name-3).
 func (ps *processes) startHealthy(t *testing.T, name string, launch func(name string) (*process, string, int)) *process {

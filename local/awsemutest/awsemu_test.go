@@ -27,6 +27,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/shopmesh/shopmesh/internal/platform/daprx/daprxtest"
 )
 
 func requireEmulators(t *testing.T) {
@@ -51,31 +53,6 @@ func fauxqsEndpoint() string {
 	return "http://127.0.0.1:" + envOr("SHOPMESH_FAUXQS_PORT", "14566")
 }
 
-// repoRoot is the checkout's root (the folder holding dapr/dapr.yaml).
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	require.NoError(t, err)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "dapr", "dapr.yaml")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		require.NotEqual(t, parent, dir, "repository root not found")
-		dir = parent
-	}
-}
-
-// freePort returns a loopback port that was free a moment ago (from the
-// kernel's ephemeral range, so never one of the stack's fixed ports).
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 // runID tells this run's keys, queues and topics from earlier runs' (the
 // emulators outlive the test).
 func runID() string { return strconv.FormatInt(time.Now().UnixNano(), 36) }
@@ -86,16 +63,17 @@ func runID() string { return strconv.FormatInt(time.Now().UnixNano(), 36) }
 // is shown if t failed.
 func startDaprd(t *testing.T, appID, component string, appPort int) string {
 	t.Helper()
-	daprd := filepath.Join(repoRoot(t), ".local", "bin", "daprd")
+	daprd := filepath.Join(daprxtest.RepoRoot(t), ".local", "bin", "daprd")
 	require.FileExists(t, daprd, "run go tool task build:daprd")
 	resources := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(resources, "component.yaml"), []byte(component), 0o600))
 
-	httpPort := freePort(t)
+	ports := daprxtest.FreePorts(t, 4)
+	httpPort := ports[0]
 	args := []string{
 		"--app-id", appID,
-		"--dapr-http-port", strconv.Itoa(httpPort), "--dapr-grpc-port", strconv.Itoa(freePort(t)),
-		"--dapr-internal-grpc-port", strconv.Itoa(freePort(t)), "--metrics-port", strconv.Itoa(freePort(t)),
+		"--dapr-http-port", strconv.Itoa(httpPort), "--dapr-grpc-port", strconv.Itoa(ports[1]),
+		"--dapr-internal-grpc-port", strconv.Itoa(ports[2]), "--metrics-port", strconv.Itoa(ports[3]),
 		"--resources-path", resources, "--log-level", "info",
 	}
 	if appPort != 0 {

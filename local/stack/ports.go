@@ -40,20 +40,42 @@ func CheckPorts(s AppSpec) error {
 // FreePorts returns a set of distinct ports that were free a moment ago, for
 // an extra app started by a test.
 func FreePorts() (Ports, error) {
-	var ps [5]int
+	sets, err := FreePortSets(1)
+	if err != nil {
+		return Ports{}, err
+	}
+	return sets[0], nil
+}
+
+// FreePortSets returns n sets of ports, all distinct, for n extra apps. Every
+// listener stays open until the last port is picked: a port closed before
+// the next pick could be handed out twice.
+func FreePortSets(n int) ([]Ports, error) {
 	var lns []net.Listener
 	defer func() {
 		for _, ln := range lns {
 			_ = ln.Close()
 		}
 	}()
-	for i := range ps {
+	pick := func() (int, error) {
 		ln, err := net.Listen("tcp", net.JoinHostPort(LoopbackAddress, "0"))
 		if err != nil {
-			return Ports{}, fmt.Errorf("find a free port: %w", err)
+			return 0, fmt.Errorf("find a free port: %w", err)
 		}
 		lns = append(lns, ln)
-		ps[i] = ln.Addr().(*net.TCPAddr).Port
+		return ln.Addr().(*net.TCPAddr).Port, nil
 	}
-	return Ports{App: ps[0], DaprHTTP: ps[1], DaprGRPC: ps[2], DaprInternalGRPC: ps[3], Metrics: ps[4]}, nil
+	sets := make([]Ports, n)
+	for i := range sets {
+		var ps [5]int
+		for j := range ps {
+			p, err := pick()
+			if err != nil {
+				return nil, err
+			}
+			ps[j] = p
+		}
+		sets[i] = Ports{App: ps[0], DaprHTTP: ps[1], DaprGRPC: ps[2], DaprInternalGRPC: ps[3], Metrics: ps[4]}
+	}
+	return sets, nil
 }

@@ -1,10 +1,12 @@
 package stack
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -45,11 +47,12 @@ common:
     SHOPMESH_ENV: local
 apps:
 `, records)
-	for _, id := range ids {
-		p, err := FreePorts()
-		if err != nil {
-			t.Fatal(err)
-		}
+	sets, err := FreePortSets(len(ids))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, id := range ids {
+		p := sets[i]
 		fmt.Fprintf(&b, "  - appID: %s\n    appDirPath: ../apps/%s\n    appPort: %d\n    daprHTTPPort: %d\n    daprGRPCPort: %d\n    daprInternalGRPCPort: %d\n    metricsPort: %d\n    command: [go, run, .]\n",
 			id, id, p.App, p.DaprHTTP, p.DaprGRPC, p.DaprInternalGRPC, p.Metrics)
 		if env := appEnv[id]; len(env) > 0 {
@@ -516,12 +519,20 @@ func TestStopGroupKillsAfterTimeout(t *testing.T) {
 	cmd := exec.Command(bin)
 	cmd.Env = append(os.Environ(), "STACK_FAKE_PROCESS=1", "APP_PORT=0", "FAKE_IGNORE_TERM=1")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	go func() { _ = cmd.Wait() }()
 	pid := cmd.Process.Pid
-	time.Sleep(200 * time.Millisecond) // let it install its signal handling
+	// It prints "started" once it ignores SIGTERM.
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil || !strings.Contains(line, "started") {
+		t.Fatalf("fake process: %q, %v", line, err)
+	}
+	go func() { _, _ = io.Copy(io.Discard, out); _ = cmd.Wait() }()
 	killed, err := stopGroup(context.Background(), pid, 500*time.Millisecond)
 	if err != nil || !killed {
 		t.Fatalf("stopGroup = %v, %v; want killed", killed, err)

@@ -165,7 +165,6 @@ func localSecrets(t *testing.T) map[string]string {
 	return secrets
 }
 
-// eventually polls f until it holds or the timeout passes.
 // eventually polls f until it holds or timeout passes; explain, if given,
 // says what was seen last when it fails.
 func eventually(t *testing.T, timeout time.Duration, what string, f func() bool, explain ...func() string) {

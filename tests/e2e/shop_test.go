@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -122,6 +123,11 @@ func (c customer) order(t *testing.T, id string) orderBody {
 	return o
 }
 
+// settle is how long a test waits for the saga's asynchronous steps (an
+// order settling, stock moving, a notification logged). It is a bound on
+// waiting, not a speed target: those are asserted by assertLocalTarget.
+const settle = 30 * time.Second
+
 // settled waits until the order leaves pending and returns it.
 func (c customer) settled(t *testing.T, id string, timeout time.Duration) orderBody {
 	t.Helper()
@@ -133,11 +139,13 @@ func (c customer) settled(t *testing.T, id string, timeout time.Duration) orderB
 	return o
 }
 
-var keySeq = time.Now().UnixNano()
+// keySeq numbers idempotency keys; shoppers take them concurrently.
+var keySeq atomic.Int64
+
+func init() { keySeq.Store(time.Now().UnixNano()) }
 
 func newKey() string {
-	keySeq++
-	return fmt.Sprintf("e2e-%d", keySeq)
+	return fmt.Sprintf("e2e-%d", keySeq.Add(1))
 }
 
 // stockedProduct creates a product as the admin and sets its stock.
@@ -232,13 +240,15 @@ func mailAbout(t *testing.T, email, want string) mailSummary {
 }
 
 type notificationsBody struct {
-	Items []struct {
-		ID      string    `json:"id"`
-		Kind    string    `json:"kind"`
-		Subject string    `json:"subject"`
-		SentAt  time.Time `json:"sent_at"`
-		OrderID string    `json:"order_id"`
-	} `json:"items"`
+	Items []notificationBody `json:"items"`
+}
+
+type notificationBody struct {
+	ID      string    `json:"id"`
+	Kind    string    `json:"kind"`
+	Subject string    `json:"subject"`
+	SentAt  time.Time `json:"sent_at"`
+	OrderID string    `json:"order_id"`
 }
 
 func (c customer) notifications(t *testing.T) notificationsBody {

@@ -1,6 +1,7 @@
 package paymentstest
 
 import (
+	"cmp"
 	"context"
 	"strings"
 	"testing"
@@ -17,7 +18,8 @@ const RedisDB = 11
 // CleanStreams registers the removal of what a run leaves in RedisDB once
 // t ends: every stream whose name holds run (the run's own topics and
 // Dapr's internal outbox topics, named after the app id), and the consumer
-// group group on each of the shared streams. Register it before the sidecar
+// group group on each of the shared streams, and a shared stream itself once
+// no group reads it. Register it before the sidecar
 // starts, so it runs after the sidecar stopped.
 func CleanStreams(t testing.TB, run, group string, shared ...string) {
 	t.Helper()
@@ -33,6 +35,12 @@ func CleanStreams(t testing.TB, run, group string, shared ...string) {
 		for _, s := range shared {
 			if gerr := rdb.XGroupDestroy(ctx, s, group).Err(); gerr != nil && !strings.Contains(gerr.Error(), "no such key") {
 				err = gerr
+				continue
+			}
+			// A later run's group reads a stream from its start: drop the
+			// events of finished runs once no run is reading.
+			if groups, gerr := rdb.XInfoGroups(ctx, s).Result(); gerr == nil && len(groups) == 0 {
+				err = cmp.Or(rdb.Del(ctx, s).Err(), err)
 			}
 		}
 		if err != nil {

@@ -34,10 +34,11 @@ func TestCognitoLocal(t *testing.T) {
 	if os.Getenv("SHOPMESH_INTEGRATION") == "" && os.Getenv("COGNITO_LOCAL") == "" {
 		t.Skip("runs cognito-local under Node: set SHOPMESH_INTEGRATION=1 or COGNITO_LOCAL=1 (needs node and npm; installs testdata/node_modules on first run)")
 	}
+	endpoint := startCognitoLocal(t)
+	// The budget starts once the emulator is up: a first run's npm ci is
+	// not the adapter's time.
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-
-	endpoint := startCognitoLocal(t)
 	isolateAWSEnv(t)
 	t.Setenv("AWS_MAX_ATTEMPTS", "3")
 

@@ -60,13 +60,19 @@ func LocalSecrets(t *testing.T) map[string]string {
 	return s
 }
 
-// FreePort returns a loopback port that was free a moment ago.
-func FreePort(t *testing.T) int {
+// FreePorts returns n distinct loopback ports that were free a moment ago.
+// All n listeners stay open until the last is picked: a port closed before
+// the next pick could be handed out twice.
+func FreePorts(t *testing.T, n int) []int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	ports := make([]int, n)
+	for i := range ports {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		defer ln.Close()
+		ports[i] = ln.Addr().(*net.TCPAddr).Port
+	}
+	return ports
 }
 
 // WriteResources writes the named component YAMLs into a new folder.
@@ -95,8 +101,9 @@ func Start(t *testing.T, appID, resources string, opts ...fx.Option) App {
 	require.FileExists(t, daprd, "run go tool task build:daprd")
 
 	run := strconv.FormatInt(time.Now().UnixNano(), 36)
+	ports := FreePorts(t, 5)
 	cfg := config.App{
-		ID: appID, ListenHost: "127.0.0.1", Port: FreePort(t), DaprHTTPPort: FreePort(t), DaprGRPCPort: FreePort(t),
+		ID: appID, ListenHost: "127.0.0.1", Port: ports[0], DaprHTTPPort: ports[1], DaprGRPCPort: ports[2],
 		DaprAPIToken: "dapr-token-" + run, AppAPIToken: "app-token-" + run,
 		MaxBodyBytes: 1 << 20, ShutdownTimeout: 5 * time.Second,
 	}
@@ -114,7 +121,7 @@ func Start(t *testing.T, appID, resources string, opts ...fx.Option) App {
 	cmd := exec.Command(daprd,
 		"--app-id", appID, "--app-port", strconv.Itoa(cfg.Port),
 		"--dapr-http-port", strconv.Itoa(cfg.DaprHTTPPort), "--dapr-grpc-port", strconv.Itoa(cfg.DaprGRPCPort),
-		"--dapr-internal-grpc-port", strconv.Itoa(FreePort(t)), "--metrics-port", strconv.Itoa(FreePort(t)),
+		"--dapr-internal-grpc-port", strconv.Itoa(ports[3]), "--metrics-port", strconv.Itoa(ports[4]),
 		"--resources-path", resources, "--app-channel-address", "127.0.0.1", "--log-level", "warn")
 	cmd.Env = append(os.Environ(), "DAPR_API_TOKEN="+cfg.DaprAPIToken, "APP_API_TOKEN="+cfg.AppAPIToken)
 	logFile, err := os.Create(filepath.Join(t.TempDir(), "daprd.log"))
