@@ -61,11 +61,13 @@ locals {
     { for app, topics in local.consumes : app => topics if local.snssqs },
     { for app, topic in local.outbox_topics : "${app}-outbox" => [topic] if local.outbox_snssqs },
   )
-  # MSK keeps the topics of whichever pub/sub stays on it.
+  # MSK keeps the topics of whichever pub/sub stays on it; with both on
+  # SNS/SQS there is no cluster at all.
   kafka_topics = concat(
     local.snssqs ? [] : concat(local.business_topics, [for t in local.business_topics : "${t}-deadletter"]),
     local.outbox_snssqs ? [] : values(local.outbox_topics),
   )
+  kafka = length(local.kafka_topics) > 0
 
   api_origin_host = "origin.${var.domain}"
 }
@@ -142,6 +144,7 @@ module "rds" {
 }
 
 module "documentdb" {
+  count                     = length(local.docdb_apps) > 0 ? 1 : 0
   source                    = "../modules/documentdb"
   name                      = local.name
   environment               = var.environment
@@ -180,6 +183,7 @@ module "elasticache" {
 }
 
 module "msk" {
+  count                     = local.kafka ? 1 : 0
   source                    = "../modules/msk"
   name                      = local.name
   environment               = var.environment
@@ -275,7 +279,7 @@ module "observability" {
   alb_arn_suffix      = var.alb == null ? "" : var.alb.arn_suffix
   error_rate_percent  = var.alarms.error_rate_percent
   latency_p99_seconds = var.alarms.latency_p99_seconds
-  msk_cluster_name    = module.msk.cluster_name
+  msk_cluster_name    = local.kafka ? module.msk[0].cluster_name : ""
   consumer_lag        = local.snssqs ? {} : local.consumes
   lag_threshold       = var.alarms.lag_threshold
   rds_instance_id     = module.rds.instance_id

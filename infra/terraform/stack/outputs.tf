@@ -3,14 +3,16 @@ output "helm_values" {
   value = {
     image = { registry = module.ecr.registry }
     aws   = { region = var.region, accountId = local.account_id }
-    daprEnv = {
-      AWS_REGION               = var.region
-      AWS_ACCOUNT_ID           = local.account_id
-      SHOPMESH_MSK_BROKERS     = module.msk.bootstrap_brokers_scram
-      SHOPMESH_DOCDB_HOST      = module.documentdb.endpoint
-      SHOPMESH_CART_REDIS_HOST = module.elasticache.primary_endpoint
-      SHOPMESH_EMAIL_FROM      = var.email_from
-    }
+    daprEnv = merge(
+      {
+        AWS_REGION               = var.region
+        AWS_ACCOUNT_ID           = local.account_id
+        SHOPMESH_CART_REDIS_HOST = module.elasticache.primary_endpoint
+        SHOPMESH_EMAIL_FROM      = var.email_from
+      },
+      local.kafka ? { SHOPMESH_MSK_BROKERS = module.msk[0].bootstrap_brokers_scram } : {},
+      length(local.docdb_apps) > 0 ? { SHOPMESH_DOCDB_HOST = module.documentdb[0].endpoint } : {},
+    )
     components    = { alternatives = var.component_alternatives }
     networkPolicy = { albSourceCIDRs = module.network.public_subnet_cidrs }
     ingress = {

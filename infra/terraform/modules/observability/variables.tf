@@ -44,7 +44,7 @@ variable "latency_p99_seconds" {
 }
 
 variable "msk_cluster_name" {
-  description = "The MSK cluster (consumer-lag alarms)."
+  description = "The MSK cluster (consumer-lag alarms); empty when the stack has none (consumer_lag must then be empty too)."
   type        = string
 }
 
