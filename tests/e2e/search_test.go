@@ -676,6 +676,12 @@ func TestSearchRefusesBadParameters(t *testing.T) {
 		require.NotEmpty(t, p.Errors, "%s: %s", c.query, r.Body)
 		assert.Equal(t, c.field, p.Errors[0].Field, "%s: %s", c.query, r.Body)
 	}
+	// A query string longer than the sidecars take (daprd reads 4 KiB of
+	// request line and headers) is refused as the client's to shorten, not
+	// answered as an outage.
+	for _, q := range []string{"category=" + strings.Repeat("x", 20<<10), strings.Repeat("sort=newest&", 2000)} {
+		requireProblem(t, s.call(t, http.MethodGet, "/api/v1/search?q=kettle&"+q, nil), http.StatusBadRequest)
+	}
 	// Parameters the search does not know are not passed on, nor refused.
 	page := s.find(t, searchParams("kettle", "debug", "true", "explain", "1"))
 	assert.Contains(t, skusOf(page.Items), "KIT-0001")

@@ -129,12 +129,32 @@ func (c Caller) DoWith(ctx context.Context, method, p string, query url.Values, 
 	}
 	// Our services answer every error as problem+json. Any other error came
 	// from the sidecar or the mesh (no healthy instance, circuit open,
-	// access denied) and means only that the service was not reached.
+	// access denied) and means only that the service was not reached —
+	// except a request line or headers too large for the sidecar, which only
+	// a client's query string can make (the gateway's own headers are
+	// small): that is the client's to shorten.
+	if (resp.StatusCode == http.StatusRequestURITooLong || resp.StatusCode == http.StatusRequestHeaderFieldsTooLarge) &&
+		!IsProblem(resp.Header.Get("Content-Type")) {
+		return queryTooLong()
+	}
 	if resp.StatusCode >= 400 && !IsProblem(resp.Header.Get("Content-Type")) {
 		return Answer{}, fmt.Errorf("%s %s /%s: sidecar answered %s: %s: %w",
 			c.app, method, p, resp.Status, snippet(data), c.unavailable)
 	}
 	return Answer{Status: resp.StatusCode, Header: resp.Header, Body: data}, nil
+}
+
+// queryTooLong is the answer to a request the sidecar refused as too large.
+func queryTooLong() (Answer, error) {
+	body, err := json.Marshal(problem.Malformed("the query string is too long"))
+	if err != nil {
+		return Answer{}, fmt.Errorf("encoding a problem: %w", err)
+	}
+	return Answer{
+		Status: http.StatusBadRequest,
+		Header: http.Header{"Content-Type": {problem.ContentType}},
+		Body:   body,
+	}, nil
 }
 
 // ContentType is the answer's Content-Type.

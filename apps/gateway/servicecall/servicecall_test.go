@@ -1,6 +1,12 @@
 package servicecall_test
 
 import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -52,4 +58,49 @@ func TestProvideReadsTheEnvironment(t *testing.T) {
 	t.Setenv("SHOPTEST_TIMEOUT", "soon")
 	_, err = build()
 	assert.ErrorContains(t, err, "SHOPTEST_TIMEOUT")
+}
+
+// sidecar answers every call with one status and body, as daprd does when
+// it refuses a request before any app sees it.
+type sidecar struct {
+	status      int
+	contentType string
+	body        string
+}
+
+func (s sidecar) Call(context.Context, string, string, string, url.Values, io.Reader, http.Header) (*http.Response, error) {
+	return &http.Response{
+		Status: http.StatusText(s.status), StatusCode: s.status,
+		Header: http.Header{"Content-Type": {s.contentType}},
+		Body:   io.NopCloser(strings.NewReader(s.body)),
+	}, nil
+}
+
+var errDown = errors.New("the test service is unavailable")
+
+func TestSidecarRefusals(t *testing.T) {
+	cfg := servicecall.Config{Timeout: time.Second, MaxResponseBytes: 1 << 10}
+	call := func(sc sidecar) (servicecall.Answer, error) {
+		return servicecall.New("shop", sc, cfg, errDown).Do(context.Background(), http.MethodGet, "search", nil, nil)
+	}
+
+	// A query string too long for daprd's 4 KiB read buffer is the client's
+	// to shorten, not an outage.
+	for _, status := range []int{http.StatusRequestHeaderFieldsTooLarge, http.StatusRequestURITooLong} {
+		a, err := call(sidecar{status, "text/plain; charset=utf-8", "431 Request Header Fields Too Large"})
+		require.NoError(t, err)
+		assert.Equal(t, http.StatusBadRequest, a.Status)
+		p, ok := a.Problem()
+		require.True(t, ok, "a problem+json answer")
+		assert.Equal(t, "the query string is too long", p.Detail)
+	}
+
+	// Other refusals of the sidecar mean the service was not reached.
+	_, err := call(sidecar{http.StatusInternalServerError, "application/json", `{"errorCode":"ERR_DIRECT_INVOKE"}`})
+	assert.ErrorIs(t, err, errDown)
+
+	// A service's own problem passes as it is, whatever its status.
+	a, err := call(sidecar{http.StatusRequestURITooLong, "application/problem+json", `{"type":"x","title":"URI Too Long","status":414}`})
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusRequestURITooLong, a.Status)
 }
