@@ -37,7 +37,7 @@ func pubsubBroker(t *testing.T) broker {
 	profile, typ := runningPubsub(t)
 	switch typ {
 	case "pubsub.redis":
-		c := redis.NewClient(&redis.Options{Addr: envOr("SHOPMESH_REDIS_ADDR", "127.0.0.1:16379")})
+		c := redis.NewClient(&redis.Options{Addr: redisAddr})
 		t.Cleanup(func() { c.Close() })
 		return redisStreams{c}
 	case "pubsub.kafka":

@@ -22,6 +22,10 @@ import (
 
 var gateway = envOr("SHOPMESH_GATEWAY_URL", "http://127.0.0.1:8080")
 
+// redisAddr is the stack's Redis, which the tests read behind the services'
+// backs (streams, state) and give to an extra catalog instance.
+var redisAddr = envOr("SHOPMESH_REDIS_ADDR", "127.0.0.1:16379")
+
 func envOr(k, def string) string {
 	if v := os.Getenv(k); v != "" {
 		return v

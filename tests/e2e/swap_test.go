@@ -28,7 +28,7 @@ spec:
   type: state.redis
   version: v1
   metadata:
-    - {name: redisHost, value: "127.0.0.1:16379"}
+    - {name: redisHost, value: %q}
     - {name: outboxPublishPubsub, value: pubsub}
     - {name: outboxPublishTopic, value: catalog}
     - {name: outboxDiscardWhenMissingState, value: "true"}
@@ -63,7 +63,7 @@ func TestCatalogRunsOnRedisByComponentYAMLAlone(t *testing.T) {
 		require.NoError(t, err)
 		switch e.Name() {
 		case "catalog-store.yaml":
-			data = fmt.Appendf(nil, redisCatalogStore, appID)
+			data = fmt.Appendf(nil, redisCatalogStore, redisAddr, appID)
 		case "pubsub.yaml":
 			data = []byte(strings.Replace(string(data), "    - name: redisHost", "    - {name: redisDB, value: \"1\"}\n    - name: redisHost", 1))
 		}
@@ -111,14 +111,14 @@ func TestCatalogRunsOnRedisByComponentYAMLAlone(t *testing.T) {
 func flushRedisKeys(t *testing.T, appID string) {
 	t.Helper()
 	ctx := context.Background()
-	state := redis.NewClient(&redis.Options{Addr: "127.0.0.1:16379"})
+	state := redis.NewClient(&redis.Options{Addr: redisAddr})
 	defer state.Close()
 	iter := state.Scan(ctx, 0, appID+"||*", 500).Iterator()
 	for iter.Next(ctx) {
 		state.Del(ctx, iter.Val())
 	}
 	assert.NoError(t, iter.Err())
-	events := redis.NewClient(&redis.Options{Addr: "127.0.0.1:16379", DB: 1})
+	events := redis.NewClient(&redis.Options{Addr: redisAddr, DB: 1})
 	defer events.Close()
 	assert.NoError(t, events.FlushDB(ctx).Err())
 }
