@@ -30,12 +30,7 @@ check_port "$DYNALITE_PORT"
 # our_pid: the pid of the dynalite we started, if it is still running (node,
 # with dynalite's cli.js on its command line).
 our_pid() {
-	local pid
-	pid="$(read_pidfile "$DYNALITE_PID")"
-	if [ -n "$pid" ] && pid_alive "$pid" && grep -q node "/proc/$pid/comm" 2>/dev/null &&
-		tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | grep -qxF "$DYNALITE_CLI"; then
-		printf '%s\n' "$pid"
-	fi
+	node_script_pid "$DYNALITE_PID" "$DYNALITE_CLI"
 }
 
 # dynamo ACTION JSON: one DynamoDB JSON API call, printing the response body;
@@ -56,9 +51,6 @@ ours_on_port() {
 }
 
 ready() { dynamo ListTables '{}' >/dev/null 2>&1; }
-
-# ready_or_gone PID: dynalite answers, or PID has exited.
-ready_or_gone() { ready || pid_gone "$1"; }
 
 table_active() {
 	dynamo DescribeTable "{\"TableName\":\"$DYNAMO_TABLE\"}" 2>/dev/null | grep -q '"TableStatus":"ACTIVE"'
@@ -112,16 +104,8 @@ cmd_start() {
 		</dev/null >>"$DYNALITE_LOG" 2>&1 &
 	pid=$!
 	printf '%s\n' "$pid" >"$DYNALITE_PID"
-	wait_for "$START_TIMEOUT" ready_or_gone "$pid" || true
-	if pid_gone "$pid"; then
-		rm -f "$DYNALITE_PID"
-		die "dynalite exited while starting (LevelDB in $DYNALITE_DIR locked by another process?); see $DYNALITE_LOG"
-	fi
-	if ! ready; then
-		kill -TERM "$pid" 2>/dev/null || true
-		rm -f "$DYNALITE_PID"
-		die "dynalite did not answer on 127.0.0.1:$DYNALITE_PORT within ${START_TIMEOUT}s; see $DYNALITE_LOG"
-	fi
+	await_started dynalite "$pid" "$DYNALITE_PID" "$DYNALITE_LOG" "127.0.0.1:$DYNALITE_PORT" \
+		"LevelDB in $DYNALITE_DIR locked by another process?" ready
 	ensure_table
 	log "started (pid $pid, http://127.0.0.1:$DYNALITE_PORT, table $DYNAMO_TABLE, data $DYNALITE_DIR, log $DYNALITE_LOG)"
 }
@@ -134,11 +118,8 @@ cmd_stop() {
 		log "not running"
 		return 0
 	fi
-	kill -TERM "$pid" # LevelDB writes are on disk once acknowledged
-	if ! wait_for "$START_TIMEOUT" pid_gone "$pid"; then
-		die "dynalite (pid $pid) did not stop within ${START_TIMEOUT}s; see $DYNALITE_LOG"
-	fi
-	rm -f "$DYNALITE_PID"
+	# LevelDB writes are on disk once acknowledged.
+	stop_started dynalite "$pid" "$DYNALITE_PID" "$DYNALITE_LOG"
 	log "stopped (pid $pid)"
 }
 

@@ -28,12 +28,7 @@ check_port "$FAUXQS_PORT"
 # our_pid: the pid of the fauxqs we started, if it is still running (node,
 # with our fauxqs-server.mjs on its command line).
 our_pid() {
-	local pid
-	pid="$(read_pidfile "$FAUXQS_PID")"
-	if [ -n "$pid" ] && pid_alive "$pid" && grep -q node "/proc/$pid/comm" 2>/dev/null &&
-		tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | grep -qxF "$FAUXQS_SERVER"; then
-		printf '%s\n' "$pid"
-	fi
+	node_script_pid "$FAUXQS_PID" "$FAUXQS_SERVER"
 }
 
 # ours_on_port PID: PID (ours) serves $FAUXQS_PORT (the argument after the
@@ -45,9 +40,6 @@ ours_on_port() {
 ready() {
 	curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$FAUXQS_PORT/health"
 }
-
-# ready_or_gone PID: fauxqs answers, or PID has exited.
-ready_or_gone() { ready || pid_gone "$1"; }
 
 cmd_start() {
 	local pid
@@ -71,16 +63,7 @@ cmd_start() {
 		</dev/null >>"$FAUXQS_LOG" 2>&1 &
 	pid=$!
 	printf '%s\n' "$pid" >"$FAUXQS_PID"
-	wait_for "$START_TIMEOUT" ready_or_gone "$pid" || true
-	if pid_gone "$pid"; then
-		rm -f "$FAUXQS_PID"
-		die "fauxqs exited while starting; see $FAUXQS_LOG"
-	fi
-	if ! ready; then
-		kill -TERM "$pid" 2>/dev/null || true
-		rm -f "$FAUXQS_PID"
-		die "fauxqs did not answer on http://127.0.0.1:$FAUXQS_PORT/health within ${START_TIMEOUT}s; see $FAUXQS_LOG"
-	fi
+	await_started fauxqs "$pid" "$FAUXQS_PID" "$FAUXQS_LOG" "http://127.0.0.1:$FAUXQS_PORT/health" "" ready
 	log "started (pid $pid, http://127.0.0.1:$FAUXQS_PORT, log $FAUXQS_LOG)"
 }
 
@@ -92,11 +75,7 @@ cmd_stop() {
 		log "not running"
 		return 0
 	fi
-	kill -TERM "$pid"
-	if ! wait_for "$START_TIMEOUT" pid_gone "$pid"; then
-		die "fauxqs (pid $pid) did not stop within ${START_TIMEOUT}s; see $FAUXQS_LOG"
-	fi
-	rm -f "$FAUXQS_PID"
+	stop_started fauxqs "$pid" "$FAUXQS_PID" "$FAUXQS_LOG"
 	log "stopped (pid $pid)"
 }
 

@@ -104,9 +104,6 @@ ensure_secrets() {
 	trap - EXIT
 }
 
-# ready_or_gone PID: the port answers, or PID has exited.
-ready_or_gone() { port_open "$KAFKA_PORT" || pid_gone "$1"; }
-
 cmd_start() {
 	local pid
 	pid="$(our_pid)"
@@ -137,16 +134,7 @@ cmd_start() {
 		</dev/null >>"$KAFKA_LOG" 2>&1 &
 	pid=$!
 	printf '%s\n' "$pid" >"$KAFKA_PID"
-	wait_for "$START_TIMEOUT" ready_or_gone "$pid" || true
-	if pid_gone "$pid"; then
-		rm -f "$KAFKA_PID"
-		die "kafka exited while starting; see $KAFKA_LOG"
-	fi
-	if ! port_open "$KAFKA_PORT"; then
-		kill -TERM "$pid" 2>/dev/null || true
-		rm -f "$KAFKA_PID"
-		die "kafka did not answer on 127.0.0.1:$KAFKA_PORT within ${START_TIMEOUT}s; see $KAFKA_LOG"
-	fi
+	await_started kafka "$pid" "$KAFKA_PID" "$KAFKA_LOG" "127.0.0.1:$KAFKA_PORT" "" port_open "$KAFKA_PORT"
 	log "started (pid $pid, SASL_SSL 127.0.0.1:$KAFKA_PORT, user $KAFKA_USER, CA $KAFKA_TLS/ca.pem, data $KAFKA_DIR, log $KAFKA_LOG)"
 }
 
@@ -158,11 +146,8 @@ cmd_stop() {
 		log "not running"
 		return 0
 	fi
-	kill -TERM "$pid" # writes its state to the data folder, then exits
-	if ! wait_for "$START_TIMEOUT" pid_gone "$pid"; then
-		die "kafka (pid $pid) did not stop within ${START_TIMEOUT}s; see $KAFKA_LOG"
-	fi
-	rm -f "$KAFKA_PID"
+	# It writes its state to the data folder, then exits.
+	stop_started kafka "$pid" "$KAFKA_PID" "$KAFKA_LOG"
 	log "stopped (pid $pid)"
 }
 

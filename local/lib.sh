@@ -110,6 +110,56 @@ wait_for() {
 	done
 }
 
+# await_started NAME PID PIDFILE LOG WHERE HINT READY...: after starting
+# PID in the background, wait up to the caller's START_TIMEOUT seconds until
+# READY succeeds, giving up at once when PID exits (a port taken meanwhile,
+# a broken data folder). On either failure the pid file goes, a process
+# still running is stopped, and the script dies naming LOG; HINT, when not
+# empty, is the likely cause of an exit.
+await_started() {
+	local name=$1 pid=$2 pidfile=$3 logfile=$4 where=$5 hint=$6
+	shift 6
+	wait_for "$START_TIMEOUT" _ready_or_gone "$pid" "$@" || true
+	if pid_gone "$pid"; then
+		rm -f "$pidfile"
+		die "$name exited while starting${hint:+ ($hint)}; see $logfile"
+	fi
+	if ! "$@" >/dev/null 2>&1; then
+		kill -TERM "$pid" 2>/dev/null || true
+		rm -f "$pidfile"
+		die "$name did not answer on $where within ${START_TIMEOUT}s; see $logfile"
+	fi
+}
+
+# _ready_or_gone PID READY...: READY succeeds, or PID has exited.
+_ready_or_gone() {
+	local pid=$1
+	shift
+	"$@" || pid_gone "$pid"
+}
+
+# stop_started NAME PID PIDFILE LOG: SIGTERM PID, wait up to the caller's
+# START_TIMEOUT seconds until it is gone, then drop its pid file.
+stop_started() {
+	local name=$1 pid=$2 pidfile=$3 logfile=$4
+	kill -TERM "$pid"
+	if ! wait_for "$START_TIMEOUT" pid_gone "$pid"; then
+		die "$name (pid $pid) did not stop within ${START_TIMEOUT}s; see $logfile"
+	fi
+	rm -f "$pidfile"
+}
+
+# node_script_pid PIDFILE SCRIPT: the pid in PIDFILE when it is a running
+# node with SCRIPT on its command line (one of our npm stand-ins).
+node_script_pid() {
+	local pid
+	pid="$(read_pidfile "$1")"
+	if [ -n "$pid" ] && pid_alive "$pid" && grep -q node "/proc/$pid/comm" 2>/dev/null &&
+		tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | grep -qxF "$2"; then
+		printf '%s\n' "$pid"
+	fi
+}
+
 # usage_exit NAME: the common usage message for start|stop|status scripts.
 usage_exit() {
 	printf 'usage: %s start|stop|status\n' "$1" >&2

@@ -46,9 +46,6 @@ ready() {
 	curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$UI_PORT/readyz" && port_open "$SMTP_PORT"
 }
 
-# ready_or_gone PID: mailpit is ready, or PID has exited.
-ready_or_gone() { ready || pid_gone "$1"; }
-
 cmd_start() {
 	local pid
 	pid="$(our_pid)"
@@ -88,18 +85,7 @@ cmd_start() {
 		</dev/null >>"$MAILPIT_LOG" 2>&1 &
 	pid=$!
 	printf '%s\n' "$pid" >"$MAILPIT_PID"
-	# Wait until it answers, or stop waiting as soon as it exits (a port
-	# taken meanwhile, a broken database).
-	wait_for "$START_TIMEOUT" ready_or_gone "$pid" || true
-	if pid_gone "$pid"; then
-		rm -f "$MAILPIT_PID"
-		die "mailpit exited while starting; see $MAILPIT_LOG"
-	fi
-	if ! ready; then
-		kill -TERM "$pid" 2>/dev/null || true
-		rm -f "$MAILPIT_PID"
-		die "mailpit did not answer on SMTP 127.0.0.1:$SMTP_PORT and http://127.0.0.1:$UI_PORT within ${START_TIMEOUT}s; see $MAILPIT_LOG"
-	fi
+	await_started mailpit "$pid" "$MAILPIT_PID" "$MAILPIT_LOG" "SMTP 127.0.0.1:$SMTP_PORT and http://127.0.0.1:$UI_PORT" "" ready
 	log "started (pid $pid, SMTP 127.0.0.1:$SMTP_PORT, data $MAILPIT_DIR, log $MAILPIT_LOG)"
 	print_ui
 }
@@ -112,11 +98,8 @@ cmd_stop() {
 		log "not running"
 		return 0
 	fi
-	kill -TERM "$pid" # mailpit closes its database on SIGTERM
-	if ! wait_for "$START_TIMEOUT" pid_gone "$pid"; then
-		die "mailpit (pid $pid) did not stop within ${START_TIMEOUT}s; see $MAILPIT_LOG"
-	fi
-	rm -f "$MAILPIT_PID"
+	# mailpit closes its database on SIGTERM.
+	stop_started mailpit "$pid" "$MAILPIT_PID" "$MAILPIT_LOG"
 	log "stopped (pid $pid)"
 }
 
