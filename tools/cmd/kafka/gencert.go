@@ -9,7 +9,6 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math/big"
@@ -48,12 +47,7 @@ Flags:
 
 func parseGencert(args []string, stderr io.Writer) (gencertConfig, error) {
 	cfg := gencertConfig{now: time.Now}
-	fs := flag.NewFlagSet("kafka gencert", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, gencertUsage)
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet("gencert", gencertUsage, stderr)
 	fs.StringVar(&cfg.dir, "dir", "", "folder for ca.pem, server.pem and server-key.pem")
 	hosts := fs.String("hosts", "127.0.0.1,localhost", "comma-separated IP addresses and DNS names of the broker")
 	days := fs.Int("days", 825, "validity of the certificates in days")

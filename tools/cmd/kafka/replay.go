@@ -6,7 +6,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -49,12 +48,7 @@ Flags:
 // parseReplay reads `kafka replay` flags; getenv supplies KAFKA_SASL_PASSWORD.
 func parseReplay(name string, args []string, getenv func(string) string, stderr io.Writer) (replayConfig, error) {
 	var cfg replayConfig
-	fs := flag.NewFlagSet("kafka "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, replayUsage)
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet(name, replayUsage, stderr)
 	brokers := fs.String("brokers", "", "comma-separated bootstrap brokers (host:port)")
 	fs.StringVar(&cfg.client.saslUser, "sasl-user", "", "SASL SCRAM-SHA-512 user")
 	fs.StringVar(&cfg.client.saslPassword, "sasl-password", "", "SASL password (or the environment variable KAFKA_SASL_PASSWORD)")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -52,12 +51,7 @@ Flags:
 // parseServe reads `kafka serve` flags; getenv supplies KAFKA_SASL_PASSWORD.
 func parseServe(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
 	var cfg serveConfig
-	fs := flag.NewFlagSet("kafka serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, serveUsage)
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet("serve", serveUsage, stderr)
 	fs.StringVar(&cfg.listen, "listen", "127.0.0.1:19092", "host:port to listen on; the broker advertises this address to clients")
 	fs.StringVar(&cfg.saslUser, "sasl-user", "", "enable SASL SCRAM-SHA-512 with this superuser")
 	fs.StringVar(&cfg.saslPassword, "sasl-password", "", "the superuser's password (or the environment variable KAFKA_SASL_PASSWORD)")
