@@ -355,21 +355,13 @@ func TestGraphQLShopping(t *testing.T) {
 
 // peekStock reads a product's stock without a *testing.T, for goroutines.
 func peekStock(productID string, header []string) (stockBody, error) {
-	req, err := http.NewRequest(http.MethodGet, gateway+"/api/v1/inventory/"+productID, nil)
+	r, err := send(client, http.MethodGet, gateway+"/api/v1/inventory/"+productID, nil, header...)
 	if err != nil {
 		return stockBody{}, err
 	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return stockBody{}, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return stockBody{}, fmt.Errorf("stock of %s: %s", productID, resp.Status)
+	if r.Status != http.StatusOK {
+		return stockBody{}, fmt.Errorf("stock of %s: status %d", productID, r.Status)
 	}
 	var s stockBody
-	return s, json.NewDecoder(resp.Body).Decode(&s)
+	return s, json.Unmarshal(r.Body, &s)
 }

@@ -131,6 +131,14 @@ func clientRateLimited(r response) bool {
 // callWith is call through the HTTP client c.
 func callWith(t *testing.T, c *http.Client, method, url string, body any, header ...string) response {
 	t.Helper()
+	r, err := send(c, method, url, body, header...)
+	require.NoError(t, err)
+	return r
+}
+
+// send is callWith without a *testing.T, for goroutines that may not fail
+// the test.
+func send(c *http.Client, method, url string, body any, header ...string) (response, error) {
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -140,13 +148,17 @@ func callWith(t *testing.T, c *http.Client, method, url string, body any, header
 		rd = bytes.NewReader(b)
 	default:
 		data, err := json.Marshal(b)
-		require.NoError(t, err)
+		if err != nil {
+			return response{}, err
+		}
 		rd = bytes.NewReader(data)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, method, url, rd)
-	require.NoError(t, err)
+	if err != nil {
+		return response{}, err
+	}
 	if rd != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -154,11 +166,15 @@ func callWith(t *testing.T, c *http.Client, method, url string, body any, header
 		req.Header.Set(header[i], header[i+1])
 	}
 	resp, err := c.Do(req)
-	require.NoError(t, err)
+	if err != nil {
+		return response{}, err
+	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	return response{Status: resp.StatusCode, Header: resp.Header, Body: data}
+	if err != nil {
+		return response{}, err
+	}
+	return response{Status: resp.StatusCode, Header: resp.Header, Body: data}, nil
 }
 
 // problem is what every error answer must be.
