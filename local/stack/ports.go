@@ -47,35 +47,32 @@ func FreePorts() (Ports, error) {
 	return sets[0], nil
 }
 
-// FreePortSets returns n sets of ports, all distinct, for n extra apps. Every
-// listener stays open until the last port is picked: a port closed before
-// the next pick could be handed out twice.
+// FreePortSets returns n sets of ports, all distinct, for n extra apps.
 func FreePortSets(n int) ([]Ports, error) {
-	var lns []net.Listener
-	defer func() {
-		for _, ln := range lns {
-			_ = ln.Close()
-		}
-	}()
-	pick := func() (int, error) {
-		ln, err := net.Listen("tcp", net.JoinHostPort(LoopbackAddress, "0"))
-		if err != nil {
-			return 0, fmt.Errorf("find a free port: %w", err)
-		}
-		lns = append(lns, ln)
-		return ln.Addr().(*net.TCPAddr).Port, nil
+	ps, err := FreeLoopbackPorts(5 * n)
+	if err != nil {
+		return nil, err
 	}
 	sets := make([]Ports, n)
 	for i := range sets {
-		var ps [5]int
-		for j := range ps {
-			p, err := pick()
-			if err != nil {
-				return nil, err
-			}
-			ps[j] = p
-		}
-		sets[i] = Ports{App: ps[0], DaprHTTP: ps[1], DaprGRPC: ps[2], DaprInternalGRPC: ps[3], Metrics: ps[4]}
+		p := ps[5*i:]
+		sets[i] = Ports{App: p[0], DaprHTTP: p[1], DaprGRPC: p[2], DaprInternalGRPC: p[3], Metrics: p[4]}
 	}
 	return sets, nil
+}
+
+// FreeLoopbackPorts returns n distinct loopback ports that were free a
+// moment ago. Every listener stays open until the last port is picked: a
+// port closed before the next pick could be handed out twice.
+func FreeLoopbackPorts(n int) ([]int, error) {
+	ports := make([]int, n)
+	for i := range ports {
+		ln, err := net.Listen("tcp", net.JoinHostPort(LoopbackAddress, "0"))
+		if err != nil {
+			return nil, fmt.Errorf("find a free port: %w", err)
+		}
+		defer ln.Close()
+		ports[i] = ln.Addr().(*net.TCPAddr).Port
+	}
+	return ports, nil
 }

@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -25,6 +24,7 @@ import (
 
 	"github.com/shopmesh/shopmesh/internal/platform"
 	"github.com/shopmesh/shopmesh/internal/platform/config"
+	"github.com/shopmesh/shopmesh/local/stack"
 )
 
 // RequireIntegration skips t unless integration tests are switched on.
@@ -60,18 +60,12 @@ func LocalSecrets(t *testing.T) map[string]string {
 	return s
 }
 
-// FreePorts returns n distinct loopback ports that were free a moment ago.
-// All n listeners stay open until the last is picked: a port closed before
-// the next pick could be handed out twice.
+// FreePorts returns n distinct loopback ports that were free a moment ago
+// (see stack.FreeLoopbackPorts).
 func FreePorts(t *testing.T, n int) []int {
 	t.Helper()
-	ports := make([]int, n)
-	for i := range ports {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		require.NoError(t, err)
-		defer ln.Close()
-		ports[i] = ln.Addr().(*net.TCPAddr).Port
-	}
+	ports, err := stack.FreeLoopbackPorts(n)
+	require.NoError(t, err)
 	return ports
 }
 
