@@ -111,16 +111,8 @@ cmd_start() {
 }
 
 cmd_stop() {
-	local pid
-	pid="$(our_pid)"
-	if [ -z "$pid" ]; then
-		rm -f "$DYNALITE_PID"
-		log "not running"
-		return 0
-	fi
 	# LevelDB writes are on disk once acknowledged.
-	stop_started dynalite "$pid" "$DYNALITE_PID" "$DYNALITE_LOG"
-	log "stopped (pid $pid)"
+	stop_started dynalite "$(our_pid)" "$DYNALITE_PID" "$DYNALITE_LOG"
 }
 
 cmd_status() {

@@ -68,15 +68,7 @@ cmd_start() {
 }
 
 cmd_stop() {
-	local pid
-	pid="$(our_pid)"
-	if [ -z "$pid" ]; then
-		rm -f "$FAUXQS_PID"
-		log "not running"
-		return 0
-	fi
-	stop_started fauxqs "$pid" "$FAUXQS_PID" "$FAUXQS_LOG"
-	log "stopped (pid $pid)"
+	stop_started fauxqs "$(our_pid)" "$FAUXQS_PID" "$FAUXQS_LOG"
 }
 
 cmd_status() {

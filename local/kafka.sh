@@ -139,16 +139,8 @@ cmd_start() {
 }
 
 cmd_stop() {
-	local pid
-	pid="$(our_pid)"
-	if [ -z "$pid" ]; then
-		rm -f "$KAFKA_PID"
-		log "not running"
-		return 0
-	fi
 	# It writes its state to the data folder, then exits.
-	stop_started kafka "$pid" "$KAFKA_PID" "$KAFKA_LOG"
-	log "stopped (pid $pid)"
+	stop_started kafka "$(our_pid)" "$KAFKA_PID" "$KAFKA_LOG"
 }
 
 cmd_status() {

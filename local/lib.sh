@@ -139,14 +139,21 @@ _ready_or_gone() {
 }
 
 # stop_started NAME PID PIDFILE LOG: SIGTERM PID, wait up to the caller's
-# START_TIMEOUT seconds until it is gone, then drop its pid file.
+# START_TIMEOUT seconds until it is gone, then drop its pid file. An empty
+# PID (none of ours runs) only drops the pid file.
 stop_started() {
 	local name=$1 pid=$2 pidfile=$3 logfile=$4
+	if [ -z "$pid" ]; then
+		rm -f "$pidfile"
+		log "not running"
+		return 0
+	fi
 	kill -TERM "$pid"
 	if ! wait_for "$START_TIMEOUT" pid_gone "$pid"; then
 		die "$name (pid $pid) did not stop within ${START_TIMEOUT}s; see $logfile"
 	fi
 	rm -f "$pidfile"
+	log "stopped (pid $pid)"
 }
 
 # node_script_pid PIDFILE SCRIPT: the pid in PIDFILE when it is a running

@@ -91,16 +91,8 @@ cmd_start() {
 }
 
 cmd_stop() {
-	local pid
-	pid="$(our_pid)"
-	if [ -z "$pid" ]; then
-		rm -f "$MAILPIT_PID"
-		log "not running"
-		return 0
-	fi
 	# mailpit closes its database on SIGTERM.
-	stop_started mailpit "$pid" "$MAILPIT_PID" "$MAILPIT_LOG"
-	log "stopped (pid $pid)"
+	stop_started mailpit "$(our_pid)" "$MAILPIT_PID" "$MAILPIT_LOG"
 }
 
 cmd_status() {
