@@ -59,6 +59,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/shopmesh/shopmesh/internal/platform/daprx/daprxtest"
 )
 
 const (
@@ -551,20 +553,9 @@ func runDaprd(t *testing.T, daprd string, sc scenario) []byte {
 
 func freePorts(t *testing.T, n int) []string {
 	t.Helper()
-	var lns []net.Listener
-	defer func() {
-		for _, ln := range lns {
-			ln.Close()
-		}
-	}()
 	var out []string
-	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		lns = append(lns, ln)
-		out = append(out, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
+	for _, p := range daprxtest.FreePorts(t, n) {
+		out = append(out, strconv.Itoa(p))
 	}
 	return out
 }

@@ -31,16 +31,14 @@ import (
 	catalogseed "github.com/shopmesh/shopmesh/apps/catalog/seed"
 	"github.com/shopmesh/shopmesh/internal/contracts"
 	"github.com/shopmesh/shopmesh/internal/platform/config"
+	"github.com/shopmesh/shopmesh/internal/platform/daprx/daprxtest"
 	"github.com/shopmesh/shopmesh/internal/platform/httpserver"
 	"github.com/shopmesh/shopmesh/internal/platform/metrics"
 )
 
 func freePort(t *testing.T) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	return daprxtest.FreePorts(t, 1)[0]
 }
 
 const appToken = "sidecar-only"

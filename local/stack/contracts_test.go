@@ -1,7 +1,6 @@
 package stack_test
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -86,12 +85,7 @@ func TestRepoTemplateMapsToDaprd(t *testing.T) {
 // app or daprd that needs it then fails to start (this happened with
 // daprd gRPC ports at 50600+, within Linux's default 32768-60999).
 func TestTemplatePortsAreNotEphemeral(t *testing.T) {
-	low, high := 32768, 60999 // Linux's default
-	if data, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
-		if _, err := fmt.Sscan(string(data), &low, &high); err != nil {
-			t.Fatalf("ip_local_port_range %q: %v", data, err)
-		}
-	}
+	low, high := stack.EphemeralPortRange()
 	tmpl := loadRepoTemplate(t)
 	for _, app := range tmpl.Apps {
 		for _, p := range app.Ports.List() {

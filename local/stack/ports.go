@@ -3,7 +3,9 @@ package stack
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
+	"os"
 	"strconv"
 )
 
@@ -62,17 +64,48 @@ func FreePortSets(n int) ([]Ports, error) {
 }
 
 // FreeLoopbackPorts returns n distinct loopback ports that were free a
-// moment ago. Every listener stays open until the last port is picked: a
-// port closed before the next pick could be handed out twice.
+// moment ago. They lie below the kernel's ephemeral range: between the pick
+// and the bind by daprd or an app, any process's outgoing connection could
+// take an ephemeral port as its local end (a daprd in CI failed so, with
+// the whole stack talking beside it). Every listener stays open until the
+// last port is picked, so no port is handed out twice.
 func FreeLoopbackPorts(n int) ([]int, error) {
-	ports := make([]int, n)
-	for i := range ports {
-		ln, err := net.Listen("tcp", net.JoinHostPort(LoopbackAddress, "0"))
+	low, _ := EphemeralPortRange()
+	first := pickableFrom
+	if low-first < 1000 {
+		first = 1024
+	}
+	ports := make([]int, 0, n)
+	for tries := 0; len(ports) < n; tries++ {
+		if tries > 100*n {
+			return nil, fmt.Errorf("find %d free ports in %d-%d: only %d after %d tries", n, first, low-1, len(ports), tries)
+		}
+		p := first + rand.IntN(low-first)
+		ln, err := net.Listen("tcp", net.JoinHostPort(LoopbackAddress, strconv.Itoa(p)))
 		if err != nil {
-			return nil, fmt.Errorf("find a free port: %w", err)
+			continue // taken, or picked already (its listener is still open)
 		}
 		defer ln.Close()
-		ports[i] = ln.Addr().(*net.TCPAddr).Port
+		ports = append(ports, p)
 	}
 	return ports, nil
+}
+
+// pickableFrom is the first port FreeLoopbackPorts considers: above every
+// fixed port of the template and the local servers (all below 20000).
+const pickableFrom = 20000
+
+// EphemeralPortRange is the kernel's range for the local ends of outgoing
+// connections (Linux's default when /proc does not say).
+func EphemeralPortRange() (low, high int) {
+	low, high = 32768, 60999
+	data, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return low, high
+	}
+	var l, h int
+	if _, err := fmt.Sscan(string(data), &l, &h); err != nil || l <= 1024 || h < l {
+		return low, high
+	}
+	return l, h
 }

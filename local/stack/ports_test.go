@@ -66,3 +66,29 @@ func TestFreePortsDistinct(t *testing.T) {
 		seen[u.Port] = true
 	}
 }
+
+// Picked ports lie outside the ephemeral range, where no outgoing
+// connection can take one before the app binds it, and are distinct.
+func TestFreeLoopbackPortsAvoidEphemeralRange(t *testing.T) {
+	low, high := EphemeralPortRange()
+	ports, err := FreeLoopbackPorts(50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[int]bool{}
+	for _, p := range ports {
+		if p >= low && p <= high {
+			t.Errorf("port %d is in the ephemeral range %d-%d", p, low, high)
+		}
+		if p < pickableFrom || seen[p] {
+			t.Errorf("port %d below %d or picked twice: %v", p, pickableFrom, ports)
+		}
+		seen[p] = true
+		ln, err := net.Listen("tcp", net.JoinHostPort(LoopbackAddress, itoa(p)))
+		if err != nil {
+			t.Errorf("picked port %d is not free: %v", p, err)
+			continue
+		}
+		ln.Close()
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -25,6 +24,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shopmesh/shopmesh/apps/users/identity"
+	"github.com/shopmesh/shopmesh/internal/platform/daprx/daprxtest"
 )
 
 // TestCognitoLocal runs the adapter against cognito-local (jagregory's
@@ -144,11 +144,7 @@ func startCognitoLocal(t *testing.T) string {
 		npmCI(t, testdata)
 	}
 
-	// A free port: listen, note it, release it for the emulator.
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	port := l.Addr().(*net.TCPAddr).Port
-	require.NoError(t, l.Close())
+	port := daprxtest.FreePorts(t, 1)[0]
 	endpoint := fmt.Sprintf("http://127.0.0.1:%d", port)
 
 	var out lockedBuffer

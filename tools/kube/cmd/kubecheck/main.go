@@ -248,13 +248,20 @@ func (w *warnings) take() []string {
 	return m
 }
 
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
+// freePorts returns n distinct loopback ports. Every listener stays open
+// until the last port is picked: a port closed before the next pick could
+// be handed out twice.
+func freePorts(n int) ([]int, error) {
+	ports := make([]int, n)
+	for i := range ports {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("find a free port: %w", err)
+		}
+		defer l.Close()
+		ports[i] = l.Addr().(*net.TCPAddr).Port
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return ports, nil
 }
 
 func startCluster(ctx context.Context, o options) (*cluster, error) {
@@ -263,11 +270,9 @@ func startCluster(ctx context.Context, o options) (*cluster, error) {
 		return nil, err
 	}
 	c := &cluster{dir: dir, warnings: &warnings{}}
-	var ports [3]int
-	for i := range ports {
-		if ports[i], err = freePort(); err != nil {
-			return c, err
-		}
+	ports, err := freePorts(3)
+	if err != nil {
+		return c, err
 	}
 	etcdClient := fmt.Sprintf("http://127.0.0.1:%d", ports[0])
 	etcdPeer := fmt.Sprintf("http://127.0.0.1:%d", ports[1])
