@@ -122,16 +122,17 @@ func TestAccessControlMatrix(t *testing.T) {
 	trustAnchors, sentryAddr := startSentry(t, procs, sentry, work)
 
 	// Every daprd gets its app's accessControl from config.yaml, and they
-	// all resolve names through one SQLite file.
+	// all resolve names through one SQLite file, with the local stack's
+	// settings for it.
 	acls := accessControls(t, filepath.Join(root, "dapr", "aws", "config.yaml"))
 	resources := filepath.Join(work, "resources")
 	require.NoError(t, os.Mkdir(resources, 0o700))
-	nrDB := filepath.Join(work, "nameresolution.db")
+	nr := daprxtest.LocalNameResolution(t, filepath.Join(work, "nameresolution.db"))
 
 	// sidecar starts c's echo app and daprd and returns the daprd's HTTP port.
 	sidecar := func(t *testing.T, c caller, accessControl any) int {
 		t.Helper()
-		cfg := writeConfig(t, work, c.name, accessControl, nrDB)
+		cfg := writeConfig(t, work, c.name, accessControl, nr)
 		app := echoApp(t, c.name)
 		env := append(cleanEnv(), "NAMESPACE="+c.namespace, "DAPR_TRUST_ANCHORS="+trustAnchors)
 		var port int
@@ -365,15 +366,10 @@ func accessControls(t *testing.T, file string) map[string]any {
 }
 
 // writeConfig writes a daprd Configuration with the given accessControl (none
-// when nil) and SQLite name resolution, and returns its path.
-func writeConfig(t *testing.T, dir, name string, accessControl any, nrDB string) string {
+// when nil) and name resolution, and returns its path.
+func writeConfig(t *testing.T, dir, name string, accessControl any, nameResolution map[string]any) string {
 	t.Helper()
-	spec := map[string]any{
-		"nameResolution": map[string]any{
-			"component":     "sqlite",
-			"configuration": map[string]any{"connectionString": nrDB},
-		},
-	}
+	spec := map[string]any{"nameResolution": nameResolution}
 	if accessControl != nil {
 		spec["accessControl"] = accessControl
 	}

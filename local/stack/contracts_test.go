@@ -7,6 +7,9 @@ import (
 	"slices"
 	"sort"
 	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/shopmesh/shopmesh/internal/contracts"
 	"github.com/shopmesh/shopmesh/local/stack"
@@ -163,5 +166,58 @@ func TestProfilesDifferOnlyInTheirComponents(t *testing.T) {
 				t.Errorf("%s: daprd environment differs on %s", app.ID, profile)
 			}
 		}
+	}
+}
+
+// The Dapr configuration of every app keeps Dapr 1.14's SQLite name
+// resolution from failing the stack (see dapr/config.yaml): its clean-up
+// deletes live registrations, so it is off; and a renewal must be allowed to
+// run late by more than the second that whole-second timestamps can cost.
+func TestSQLiteNameResolutionTimings(t *testing.T) {
+	seen := map[string]bool{}
+	for _, app := range loadRepoTemplate(t).Apps {
+		if app.Config == "" || seen[app.Config] {
+			continue
+		}
+		seen[app.Config] = true
+		data, err := os.ReadFile(app.Config)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cfg struct {
+			Spec struct {
+				NameResolution struct {
+					Component     string            `yaml:"component"`
+					Configuration map[string]string `yaml:"configuration"`
+				} `yaml:"nameResolution"`
+			} `yaml:"spec"`
+		}
+		if err := yaml.Unmarshal(data, &cfg); err != nil {
+			t.Fatalf("%s: %v", app.Config, err)
+		}
+		nr := cfg.Spec.NameResolution
+		if nr.Component != "sqlite" {
+			continue
+		}
+		duration := func(key string) time.Duration {
+			d, err := time.ParseDuration(nr.Configuration[key])
+			if err != nil {
+				t.Fatalf("%s: nameResolution %s %q: %v", app.Config, key, nr.Configuration[key], err)
+			}
+			return d
+		}
+		if d := duration("cleanupInterval"); d != 0 {
+			t.Errorf("%s: cleanupInterval %v, want 0s (the clean-up deletes live registrations)", app.Config, d)
+		}
+		update, timeout := duration("updateInterval"), duration("timeout")
+		if timeout < 2*time.Second {
+			t.Errorf("%s: timeout %v leaves a renewal less than a second of slack; want at least 2s", app.Config, timeout)
+		}
+		if update-timeout < time.Second || update != update.Truncate(time.Second) {
+			t.Errorf("%s: updateInterval %v must be whole seconds and at least 1s above timeout %v (daprd refuses it otherwise)", app.Config, update, timeout)
+		}
+	}
+	if len(seen) == 0 {
+		t.Fatal("no app has a Dapr configuration")
 	}
 }

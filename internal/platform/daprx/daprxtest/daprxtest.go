@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxtest"
+	"gopkg.in/yaml.v3"
 
 	"github.com/shopmesh/shopmesh/internal/platform"
 	"github.com/shopmesh/shopmesh/internal/platform/config"
@@ -58,6 +59,28 @@ func LocalSecrets(t *testing.T) map[string]string {
 	var s map[string]string
 	require.NoError(t, json.Unmarshal(b, &s))
 	return s
+}
+
+// LocalNameResolution is the nameResolution of the local Dapr
+// Configuration, dapr/config.yaml, with its SQLite file moved to db: tests
+// that run several daprds resolve names with the stack's own settings.
+func LocalNameResolution(t *testing.T, db string) map[string]any {
+	t.Helper()
+	path := filepath.Join(RepoRoot(t), "dapr", "config.yaml")
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var cfg struct {
+		Spec struct {
+			NameResolution map[string]any `yaml:"nameResolution"`
+		} `yaml:"spec"`
+	}
+	require.NoError(t, yaml.Unmarshal(data, &cfg))
+	nr := cfg.Spec.NameResolution
+	require.Equal(t, "sqlite", nr["component"], "%s: nameResolution.component", path)
+	conf, ok := nr["configuration"].(map[string]any)
+	require.True(t, ok, "%s: nameResolution.configuration", path)
+	conf["connectionString"] = db
+	return nr
 }
 
 // FreePorts returns n distinct loopback ports that were free a moment ago
