@@ -9,13 +9,10 @@ package dapr_test
 // "no host found". With the stack's settings it must never happen.
 
 import (
-	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -30,9 +27,6 @@ import (
 
 func TestNameResolutionToleratesLateRenewals(t *testing.T) {
 	daprxtest.RequireIntegration(t)
-	daprd := filepath.Join(daprxtest.RepoRoot(t), ".local", "bin", "daprd")
-	require.FileExists(t, daprd, "run go tool task build:daprd")
-
 	work := t.TempDir()
 	config, err := yaml.Marshal(map[string]any{
 		"apiVersion": "dapr.io/v1alpha1",
@@ -44,8 +38,10 @@ func TestNameResolutionToleratesLateRenewals(t *testing.T) {
 	configPath := filepath.Join(work, "config.yaml")
 	require.NoError(t, os.WriteFile(configPath, config, 0o600))
 
-	caller := startDaprd(t, daprd, "caller", configPath)
-	callee := startDaprd(t, daprd, "callee", configPath)
+	caller := daprxtest.StartDaprd(t, "caller", "--config", configPath, "--resources-path", t.TempDir())
+	callee := daprxtest.StartDaprd(t, "callee", "--config", configPath, "--resources-path", t.TempDir())
+	// Never leave the callee frozen: this runs before its daprd is stopped.
+	t.Cleanup(func() { _ = callee.Process.Signal(syscall.SIGCONT) })
 
 	var calls, unresolved atomic.Int64
 	done := make(chan struct{})
@@ -62,7 +58,7 @@ func TestNameResolutionToleratesLateRenewals(t *testing.T) {
 			case <-time.After(50 * time.Millisecond):
 			}
 			calls.Add(1)
-			resp, err := client.Get(caller.base + "/v1.0/invoke/callee/method/ping")
+			resp, err := client.Get(caller.HTTP + "/v1.0/invoke/callee/method/ping")
 			if err != nil {
 				continue
 			}
@@ -76,9 +72,9 @@ func TestNameResolutionToleratesLateRenewals(t *testing.T) {
 
 	for range 6 {
 		time.Sleep(time.Second)
-		require.NoError(t, callee.cmd.Process.Signal(syscall.SIGSTOP))
+		require.NoError(t, callee.Process.Signal(syscall.SIGSTOP))
 		time.Sleep(1500 * time.Millisecond)
-		require.NoError(t, callee.cmd.Process.Signal(syscall.SIGCONT))
+		require.NoError(t, callee.Process.Signal(syscall.SIGCONT))
 	}
 	time.Sleep(time.Second)
 	close(done)
@@ -87,70 +83,11 @@ func TestNameResolutionToleratesLateRenewals(t *testing.T) {
 	t.Logf("%d calls to a callee frozen 6 times for 1.5 s, %d answered \"no host found\"", calls.Load(), unresolved.Load())
 	require.Greater(t, calls.Load(), int64(50), "too few calls sampled")
 	require.Zero(t, unresolved.Load(), "the callee dropped out of name resolution")
-	for _, d := range []sidecar{caller, callee} {
+	for name, d := range map[string]daprxtest.Sidecar{"caller": caller, "callee": callee} {
 		select {
-		case <-d.exited:
-			t.Fatalf("daprd %s exited during the test", d.name)
+		case <-d.Exited:
+			t.Fatalf("daprd %s exited during the test", name)
 		default:
 		}
-	}
-}
-
-type sidecar struct {
-	name   string
-	base   string
-	cmd    *exec.Cmd
-	exited chan struct{}
-}
-
-// startDaprd runs an app-less daprd as appID and waits until it is healthy.
-// It stops when t ends; its log is shown if t failed.
-func startDaprd(t *testing.T, daprd, appID, config string) sidecar {
-	t.Helper()
-	ports := daprxtest.FreePorts(t, 4)
-	logPath := filepath.Join(t.TempDir(), appID+".log")
-	logFile, err := os.Create(logPath)
-	require.NoError(t, err)
-	cmd := exec.Command(daprd, "--app-id", appID,
-		"--dapr-http-port", strconv.Itoa(ports[0]), "--dapr-grpc-port", strconv.Itoa(ports[1]),
-		"--dapr-internal-grpc-port", strconv.Itoa(ports[2]), "--metrics-port", strconv.Itoa(ports[3]),
-		"--config", config, "--resources-path", t.TempDir(), "--log-level", "info")
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	require.NoError(t, cmd.Start())
-	s := sidecar{name: appID, base: fmt.Sprintf("http://127.0.0.1:%d", ports[0]), cmd: cmd, exited: make(chan struct{})}
-	go func() {
-		_ = cmd.Wait()
-		logFile.Close()
-		close(s.exited)
-	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGCONT)
-		_ = cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-s.exited:
-		case <-time.After(15 * time.Second):
-			_ = cmd.Process.Kill()
-			<-s.exited
-		}
-		if t.Failed() {
-			b, _ := os.ReadFile(logPath)
-			t.Logf("%s daprd log:\n%s", appID, b)
-		}
-	})
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		select {
-		case <-s.exited:
-			t.Fatalf("daprd %s exited while starting", appID)
-		default:
-		}
-		if resp, err := http.Get(s.base + "/v1.0/healthz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusNoContent {
-				return s
-			}
-		}
-		require.True(t, time.Now().Before(deadline), "daprd %s not healthy within 60s", appID)
-		time.Sleep(100 * time.Millisecond)
 	}
 }

@@ -17,7 +17,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -58,69 +57,17 @@ func fauxqsEndpoint() string {
 func runID() string { return strconv.FormatInt(time.Now().UnixNano(), 36) }
 
 // startDaprd runs daprd as appID on the one component YAML, with an app on
-// appPort when it is not 0, and waits until /v1.0/healthz answers 204. It
-// returns daprd's HTTP API base URL; daprd stops when t ends, and its log
-// is shown if t failed.
+// appPort when it is not 0 (see daprxtest.StartDaprd), and returns its HTTP
+// API base URL.
 func startDaprd(t *testing.T, appID, component string, appPort int) string {
 	t.Helper()
-	daprd := filepath.Join(daprxtest.RepoRoot(t), ".local", "bin", "daprd")
-	require.FileExists(t, daprd, "run go tool task build:daprd")
 	resources := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(resources, "component.yaml"), []byte(component), 0o600))
-
-	ports := daprxtest.FreePorts(t, 4)
-	httpPort := ports[0]
-	args := []string{
-		"--app-id", appID,
-		"--dapr-http-port", strconv.Itoa(httpPort), "--dapr-grpc-port", strconv.Itoa(ports[1]),
-		"--dapr-internal-grpc-port", strconv.Itoa(ports[2]), "--metrics-port", strconv.Itoa(ports[3]),
-		"--resources-path", resources, "--log-level", "info",
-	}
+	args := []string{"--resources-path", resources}
 	if appPort != 0 {
 		args = append(args, "--app-port", strconv.Itoa(appPort), "--app-channel-address", "127.0.0.1")
 	}
-	cmd := exec.Command(daprd, args...)
-	logFile, err := os.Create(filepath.Join(t.TempDir(), "daprd.log"))
-	require.NoError(t, err)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	require.NoError(t, cmd.Start())
-	exited := make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		close(exited)
-	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-exited:
-		case <-time.After(15 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-		if t.Failed() {
-			b, _ := os.ReadFile(logFile.Name())
-			t.Logf("daprd log:\n%s", b)
-		}
-	})
-
-	base := fmt.Sprintf("http://127.0.0.1:%d", httpPort)
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		select {
-		case <-exited:
-			t.Fatalf("daprd exited while starting (component init failed?)")
-		default:
-		}
-		resp, err := http.Get(base + "/v1.0/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusNoContent {
-				return base
-			}
-		}
-		require.True(t, time.Now().Before(deadline), "daprd not healthy within 60s")
-		time.Sleep(200 * time.Millisecond)
-	}
+	return daprxtest.StartDaprd(t, appID, args...).HTTP
 }
 
 type response struct {

@@ -92,6 +92,74 @@ func FreePorts(t *testing.T, n int) []int {
 	return ports
 }
 
+// Sidecar is a daprd started by StartDaprd.
+type Sidecar struct {
+	// HTTP is the base URL of daprd's HTTP API.
+	HTTP    string
+	Process *os.Process
+	// Exited is closed once daprd has exited.
+	Exited <-chan struct{}
+}
+
+// StartDaprd runs the project's daprd as appID on free ports, with args
+// added (resources, configuration, app port), and waits until
+// /v1.0/healthz answers 204. daprd stops when t ends; its log is shown if
+// t failed.
+func StartDaprd(t *testing.T, appID string, args ...string) Sidecar {
+	t.Helper()
+	daprd := filepath.Join(RepoRoot(t), ".local", "bin", "daprd")
+	require.FileExists(t, daprd, "run go tool task build:daprd")
+	ports := FreePorts(t, 4)
+	cmd := exec.Command(daprd, append([]string{
+		"--app-id", appID,
+		"--dapr-http-port", strconv.Itoa(ports[0]), "--dapr-grpc-port", strconv.Itoa(ports[1]),
+		"--dapr-internal-grpc-port", strconv.Itoa(ports[2]), "--metrics-port", strconv.Itoa(ports[3]),
+		"--log-level", "info",
+	}, args...)...)
+	logPath := filepath.Join(t.TempDir(), "daprd.log")
+	logFile, err := os.Create(logPath)
+	require.NoError(t, err)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	require.NoError(t, cmd.Start())
+	exited := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		_ = logFile.Close()
+		close(exited)
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-exited:
+		case <-time.After(15 * time.Second):
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+		if t.Failed() {
+			b, _ := os.ReadFile(logPath)
+			t.Logf("%s daprd log:\n%s", appID, b)
+		}
+	})
+
+	s := Sidecar{HTTP: fmt.Sprintf("http://127.0.0.1:%d", ports[0]), Process: cmd.Process, Exited: exited}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		select {
+		case <-exited:
+			t.Fatalf("daprd %s exited while starting (component init failed?)", appID)
+		default:
+		}
+		if resp, err := http.Get(s.HTTP + "/v1.0/healthz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusNoContent {
+				return s
+			}
+		}
+		require.True(t, time.Now().Before(deadline), "daprd %s not healthy within 60s", appID)
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
 // WriteResources writes the named component YAMLs into a new folder.
 func WriteResources(t *testing.T, files map[string]string) string {
 	t.Helper()
