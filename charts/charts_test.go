@@ -518,7 +518,7 @@ func TestGatewayIngress(t *testing.T) {
 }
 
 func TestAlternatives(t *testing.T) {
-	alts := []string{"catalog-store.rds", "notifications-store.rds", "pubsub.snssqs", "pubsub-outbox.snssqs"}
+	alts := []string{"catalog-store.rds", "notifications-store.rds", "pubsub.snssqs"}
 	set := "components.alternatives={" + strings.Join(alts, ",") + "}"
 	docs := render(t, "shopmesh-platform", "prod", "--set", set)
 	src := sourceComponents(t, "prod", alts...)
@@ -528,9 +528,15 @@ func TestAlternatives(t *testing.T) {
 			t.Errorf("Component %s is not the alternative's file", name)
 		}
 	}
-	for _, name := range []string{"pubsub", "pubsub-outbox"} {
-		if typ := str(one(t, docs, "Component", name), "spec", "type"); typ != "pubsub.aws.snssqs" {
-			t.Errorf("%s type %s with the SNS/SQS alternative", name, typ)
+	if typ := str(one(t, docs, "Component", "pubsub"), "spec", "type"); typ != "pubsub.aws.snssqs" {
+		t.Errorf("pubsub type %s with the SNS/SQS alternative", typ)
+	}
+	if len(kinds(docs, "Component")) == 0 {
+		t.Error("no Component rendered")
+	}
+	for _, c := range kinds(docs, "Component") {
+		if name := str(c, "metadata", "name"); strings.HasPrefix(name, "pubsub-outbox") {
+			t.Errorf("Component %s rendered: no profile has a pubsub-outbox any more", name)
 		}
 	}
 	ports := appPorts(t)

@@ -1,10 +1,12 @@
 // Package components_test checks the component profiles without a running
 // Dapr: components/aws maps the same names as components/local, every file is
 // a well-formed Dapr Component, secrets only come through secretKeyRef, the
-// metadata names exist in the component's own metadata.yaml of
-// components-contrib v1.14.0-rc.6 (Dapr 1.14.0 ignores unknown names), and
-// dapr/aws holds a sound Configuration and Resiliency. daprd_aws_test.go
-// starts the real daprd on the profile.
+// metadata names exist in the component's own metadata.yaml of the
+// components-contrib that local/daprd builds daprd with (v1.17.3; daprd
+// ignores unknown names), no component uses Dapr's transactional outbox (the
+// services publish through the kit's own outbox), and dapr/aws holds a sound
+// Configuration and Resiliency. daprd_aws_test.go starts the real daprd on
+// the profile.
 package components_test
 
 import (
@@ -45,19 +47,10 @@ var owners = map[string][]string{
 	"notifications-store": {"notifications"},
 	"email":               {"notifications"},
 	"reservation-sweep":   {"inventory"},
-	"pubsub-outbox":       {"catalog", "users", "orders", "payments"},
 }
 
 // shared are the components every app loads.
 var shared = []string{"pubsub", "secretstore"}
-
-// outboxTopics: the stores that publish every committed write, and where.
-var outboxTopics = map[string]string{
-	"catalog-store":  "catalog",
-	"users-store":    "users",
-	"orders-store":   "orders",
-	"payments-store": "payments",
-}
 
 // envPlaceholder is replaced by the Helm chart with the environment's name.
 const envPlaceholder = "${SHOPMESH_ENV}"
@@ -224,8 +217,9 @@ func TestAWSProfileHasEveryLocalName(t *testing.T) {
 	}
 }
 
-// componentCategories are the Dapr 1.14 component categories (type prefixes).
-var componentCategories = []string{"state", "pubsub", "secretstores", "bindings", "configuration", "lock", "middleware", "crypto", "nameresolution", "workflow"}
+// componentCategories are the Dapr 1.17 component categories (type prefixes;
+// dapr@v1.17.0 pkg/components/category.go).
+var componentCategories = []string{"state", "pubsub", "secretstores", "bindings", "configuration", "lock", "middleware", "crypto", "nameresolution", "workflow", "workflowbackend", "conversation"}
 
 func TestComponentsAreWellFormed(t *testing.T) {
 	root := repoRoot(t)
@@ -290,7 +284,7 @@ func TestPostgresVersionIsExplicitV2(t *testing.T) {
 		for _, c := range loadDir(t, root, dir) {
 			if c.Spec.Type == "state.postgresql" || c.Spec.Type == "state.postgres" {
 				if c.Spec.Version != "v2" {
-					t.Errorf("%s: state.postgresql must say version: v2 (Dapr 1.14 defaults to v1, which cannot read v2 tables)", c.file)
+					t.Errorf("%s: state.postgresql must say version: v2 (Dapr 1.17 defaults to v1, which cannot read v2 tables)", c.file)
 				}
 			}
 		}
@@ -397,7 +391,7 @@ func TestAWSEmulatedKeepsTheAWSTypes(t *testing.T) {
 	for name, got := range byName(loadDir(t, root, "components/aws-emulated-snssqs")) {
 		want := emulated[name]
 		typ, version := want.Spec.Type, want.Spec.Version
-		if name == "pubsub" || name == "pubsub-outbox" {
+		if name == "pubsub" {
 			typ, version = snssqs.Spec.Type, snssqs.Spec.Version
 		}
 		if got.Spec.Type != typ || got.Spec.Version != version || !slices.Equal(got.Scopes, want.Scopes) {
@@ -408,7 +402,7 @@ func TestAWSEmulatedKeepsTheAWSTypes(t *testing.T) {
 
 // TestAlternativesReplaceDefaults: components/aws-alternatives/<name>.<variant>.yaml
 // maps <name>, replaces components/aws/<name>.yaml and keeps what the code
-// relies on (scopes, outbox).
+// relies on (scopes, actorStateStore, keyPrefix).
 func TestAlternativesReplaceDefaults(t *testing.T) {
 	root := repoRoot(t)
 	aws := byName(loadDir(t, root, "components/aws"))
@@ -417,7 +411,7 @@ func TestAlternativesReplaceDefaults(t *testing.T) {
 	if err != nil {
 		t.Errorf("components/aws-alternatives needs a README.md: %v", err)
 	}
-	wantFiles := []string{"catalog-store.rds.yaml", "notifications-store.rds.yaml", "pubsub.snssqs.yaml", "pubsub-outbox.snssqs.yaml"}
+	wantFiles := []string{"catalog-store.rds.yaml", "notifications-store.rds.yaml", "pubsub.snssqs.yaml"}
 	for _, f := range wantFiles {
 		if !fileExists(filepath.Join(root, "components/aws-alternatives", f)) {
 			t.Errorf("components/aws-alternatives/%s is missing", f)
@@ -440,7 +434,7 @@ func TestAlternativesReplaceDefaults(t *testing.T) {
 		if cat(alt) != cat(def) {
 			t.Errorf("%s: %s replaces %s, another building block", alt.file, alt.Spec.Type, def.Spec.Type)
 		}
-		for _, key := range []string{"outboxPublishPubsub", "outboxPubsub", "outboxPublishTopic", "outboxDiscardWhenMissingState", "actorStateStore", "keyPrefix"} {
+		for _, key := range []string{"actorStateStore", "keyPrefix"} {
 			a, _ := alt.item(key)
 			d, _ := def.item(key)
 			if a.value() != d.value() {
@@ -458,9 +452,9 @@ func cat(c component) string {
 	return s
 }
 
-// ---- Scopes, outbox, environment ----
+// ---- Scopes, no Dapr outbox, environment ----
 
-func TestScopesAndOutbox(t *testing.T) {
+func TestScopes(t *testing.T) {
 	root := repoRoot(t)
 	local := byName(loadDir(t, root, "components/local"))
 	for _, c := range loadDir(t, root, "components/aws") {
@@ -479,25 +473,8 @@ func TestScopesAndOutbox(t *testing.T) {
 				t.Errorf("%s: scope %q is not an app id", c.file, s)
 			}
 		}
-		topic, outbox := outboxTopics[name]
-		pub, _ := c.item("outboxPublishPubsub")
-		top, _ := c.item("outboxPublishTopic")
-		discard, _ := c.item("outboxDiscardWhenMissingState")
-		switch {
-		case outbox && (pub.value() != "pubsub" || top.value() != topic || discard.value() != "true"):
-			t.Errorf("%s: want the outbox on pubsub, topic %q, outboxDiscardWhenMissingState \"true\"; got %q %q %q", c.file, topic, pub.value(), top.value(), discard.value())
-		case !outbox && (pub.value() != "" || top.value() != ""):
-			t.Errorf("%s: unexpected outbox settings", c.file)
-		}
-		// A component of both profiles keeps the local outbox and scopes.
+		// A component of both profiles keeps the local scopes.
 		if l, ok := local[name]; ok {
-			for _, key := range []string{"outboxPublishPubsub", "outboxPublishTopic", "outboxDiscardWhenMissingState"} {
-				a, _ := c.item(key)
-				b, _ := l.item(key)
-				if a.value() != b.value() {
-					t.Errorf("%s: %s=%q, but %s says %q", c.file, key, a.value(), l.file, b.value())
-				}
-			}
 			if !slices.Equal(c.Scopes, l.Scopes) {
 				t.Errorf("%s: scopes %v, but %s has %v", c.file, c.Scopes, l.file, l.Scopes)
 			}
@@ -506,6 +483,65 @@ func TestScopesAndOutbox(t *testing.T) {
 			if m, ok := c.item("actorStateStore"); ok && m.value() == "true" {
 				t.Errorf("%s: actorStateStore belongs on a PostgreSQL store", c.file)
 			}
+		}
+	}
+}
+
+// TestNoDaprOutbox: the services publish through the kit's own outbox
+// (internal/platform/outbox: records in the app's state transaction, a
+// plain publish on pubsub after commit, a recovery sweep), never Dapr's
+// transactional outbox. So no component of any profile folder carries an
+// outbox* metadata name (outboxPublishPubsub, outboxPubsub,
+// outboxPublishTopic, outboxDiscardWhenMissingState, …), no pubsub-outbox
+// component or file exists, and no Resiliency targets one.
+func TestNoDaprOutbox(t *testing.T) {
+	root := repoRoot(t)
+	dirs, err := filepath.Glob(filepath.Join(root, "components", "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	profiles := 0
+	for _, d := range dirs {
+		if fi, err := os.Stat(d); err != nil || !fi.IsDir() {
+			continue
+		}
+		rel, _ := filepath.Rel(root, d)
+		rel = filepath.ToSlash(rel)
+		files, err := filepath.Glob(filepath.Join(d, "*.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(files) == 0 {
+			continue
+		}
+		profiles++
+		for _, f := range files {
+			if strings.HasPrefix(strings.ToLower(filepath.Base(f)), "pubsub-outbox") {
+				t.Errorf("%s/%s: no pubsub-outbox any more (the services' own outbox publishes on pubsub)", rel, filepath.Base(f))
+			}
+		}
+		for _, c := range loadDir(t, root, rel) {
+			if strings.HasPrefix(strings.ToLower(c.Metadata.Name), "pubsub-outbox") {
+				t.Errorf("%s: component %s: no pubsub-outbox any more", c.file, c.Metadata.Name)
+			}
+			for _, m := range c.Spec.Metadata {
+				if strings.HasPrefix(strings.ToLower(m.Name), "outbox") {
+					t.Errorf("%s: metadata %s: no Dapr outbox settings (the services publish through the kit's outbox)", c.file, m.Name)
+				}
+			}
+		}
+	}
+	// components/local, aws, aws-alternatives and the runner profiles at least.
+	if want := 3 + len(runnerProfileDirs); profiles < want {
+		t.Errorf("found %d profile folders under components/, want at least %d", profiles, want)
+	}
+	for _, f := range []string{"dapr/resources/resiliency.yaml", "dapr/aws/resiliency.yaml"} {
+		data, err := os.ReadFile(filepath.Join(root, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(data, []byte("pubsub-outbox")) {
+			t.Errorf("%s names pubsub-outbox, which no profile has any more", f)
 		}
 	}
 }
@@ -563,21 +599,17 @@ func TestDocsListEveryComponent(t *testing.T) {
 			t.Errorf("docs/aws-components.md does not mention %s's type %s", c.Metadata.Name, c.Spec.Type)
 		}
 	}
-	for topic, store := range map[string]string{"catalog": "catalog", "users": "users", "orders": "orders", "payments": "payments"} {
-		want := "shopmesh" + store + topic + "outbox"
-		if !bytes.Contains(doc, []byte(want)) {
-			t.Errorf("docs/aws-components.md does not list the outbox topic %s to pre-create on MSK", want)
-		}
-	}
 }
 
 // ---- Metadata names against components-contrib ----
 
 // builtinNames are metadata names the Dapr runtime itself reads, per category
-// (dapr@v1.14.0: pkg/runtime/pubsub/outbox.go, pkg/runtime/processor/state,
-// pkg/runtime/processor/pubsub/pubsub.go, pkg/scopes, processor/binding).
+// (dapr@v1.17.0: pkg/runtime/processor/state, pkg/runtime/processor/pubsub/pubsub.go,
+// pkg/scopes, processor/binding). The runtime's transactional outbox names
+// (outbox*, pkg/runtime/pubsub/outbox.go) are left out on purpose: no
+// component may use them (TestNoDaprOutbox).
 var builtinNames = map[string][]string{
-	"state":    {"actorStateStore", "keyPrefix", "outboxPublishPubsub", "outboxPublishTopic", "outboxPubsub", "outboxDiscardWhenMissingState"},
+	"state":    {"actorStateStore", "keyPrefix"},
 	"pubsub":   {"consumerID", "allowedTopics", "publishingScopes", "subscriptionScopes", "protectedTopics"},
 	"bindings": {"direction", "route"},
 	"lock":     {"keyPrefix"},
@@ -585,8 +617,10 @@ var builtinNames = map[string][]string{
 
 // builtinProfiles are the names of contrib's built-in authentication profiles
 // (defined outside the module, in .build-tools) that our components may meet.
+// In components-contrib v1.17.3 the AWS components' metadata.yaml files do
+// not list region themselves: it comes with the built-in "aws" profile.
 var builtinProfiles = map[string][]string{
-	"aws": {"accessKey", "secretKey", "sessionToken"},
+	"aws": {"region", "accessKey", "secretKey", "sessionToken"},
 }
 
 // contribDir locates components-contrib in the module cache through the
@@ -643,9 +677,11 @@ type contribMDItem struct {
 
 // namesFor returns the metadata names component type/version accepts: its
 // metadata.yaml in components-contrib (metadata, authenticationProfiles and
-// builtinAuthenticationProfiles), or, for the few 1.14 components without one
-// (secretstores.aws.secretmanager, bindings.aws.ses), the fields of the
-// metadata structs in its Go package; plus the runtime's built-in names.
+// builtinAuthenticationProfiles), or, for a component without one (in
+// components-contrib v1.14 secretstores.aws.secretmanager and
+// bindings.aws.ses; in v1.17.3 every type the profiles use has one), the
+// fields of the metadata structs in its Go package; plus the runtime's
+// built-in names.
 func namesFor(contrib, typ, version string) (knownNames, error) {
 	category, rest, _ := strings.Cut(typ, ".")
 	dir := filepath.Join(contrib, category, filepath.FromSlash(strings.ReplaceAll(rest, ".", "/")))
@@ -773,7 +809,7 @@ func metadataNameProblems(contrib string, c component) []string {
 	var problems []string
 	for _, m := range c.Spec.Metadata {
 		if !k.has(m.Name) {
-			problems = append(problems, fmt.Sprintf("unknown metadata name %q for %s/%s (not in %s); Dapr 1.14 would silently ignore it", m.Name, c.Spec.Type, c.Spec.Version, k.source))
+			problems = append(problems, fmt.Sprintf("unknown metadata name %q for %s/%s (not in %s); daprd would silently ignore it", m.Name, c.Spec.Type, c.Spec.Version, k.source))
 		}
 		if k.sensitive[m.Name] && m.SecretKeyRef == nil {
 			problems = append(problems, fmt.Sprintf("%s is marked sensitive in %s: use secretKeyRef", m.Name, k.source))
@@ -820,7 +856,8 @@ func TestMetadataNameCheckCanFail(t *testing.T) {
 	for _, tc := range []struct{ typ, version, name string }{
 		{"secretstores.aws.secretmanager", "v1", "region"},
 		{"bindings.aws.ses", "v1", "emailFrom"},
-		{"state.mongodb", "v1", "outboxPublishTopic"},
+		{"state.mongodb", "v1", "keyPrefix"},
+		{"state.aws.dynamodb", "v1", "region"},
 	} {
 		c := component{}
 		c.Spec.Type, c.Spec.Version = tc.typ, tc.version
@@ -847,6 +884,9 @@ type configuration struct {
 	Spec struct {
 		MTLS struct {
 			Enabled bool `yaml:"enabled"`
+			// Required by the Configuration CRD of Dapr 1.17.0.
+			ControlPlaneTrustDomain string `yaml:"controlPlaneTrustDomain"`
+			SentryAddress           string `yaml:"sentryAddress"`
 		} `yaml:"mtls"`
 		Tracing struct {
 			SamplingRate string `yaml:"samplingRate"`
@@ -867,7 +907,7 @@ type configuration struct {
 				Enabled bool `yaml:"enabled"`
 			} `yaml:"apiLogging"`
 		} `yaml:"logging"`
-		// The Configuration CRD of Dapr 1.14 requires all three fields.
+		// The Configuration CRD of Dapr (1.14 and 1.17) requires all three fields.
 		NameResolution struct {
 			Component     string         `yaml:"component"`
 			Version       string         `yaml:"version"`
@@ -944,6 +984,11 @@ func TestAWSConfiguration(t *testing.T) {
 		s := c.Spec
 		if !s.MTLS.Enabled {
 			t.Errorf("%s: mtls.enabled must be true", name)
+		}
+		// The Dapr Helm chart's defaults for a release in dapr-system
+		// (infra/terraform/modules/cluster-addons).
+		if s.MTLS.ControlPlaneTrustDomain != "cluster.local" || s.MTLS.SentryAddress != "dapr-sentry.dapr-system.svc.cluster.local:443" {
+			t.Errorf("%s: mtls controlPlaneTrustDomain %q sentryAddress %q, want the control plane's cluster.local and dapr-sentry.dapr-system.svc.cluster.local:443", name, s.MTLS.ControlPlaneTrustDomain, s.MTLS.SentryAddress)
 		}
 		if s.Tracing.Otel.EndpointAddress != "otel-collector.observability.svc.cluster.local:4317" ||
 			s.Tracing.Otel.IsSecure == nil || *s.Tracing.Otel.IsSecure || s.Tracing.Otel.Protocol != "grpc" {

@@ -1,6 +1,6 @@
 package components_test
 
-// TestDaprdLoadsAWSProfile starts the project's daprd 1.14.0
+// TestDaprdLoadsAWSProfile starts the project's daprd 1.17.0
 // (.local/bin/daprd, built by `bash local/build-daprd.sh`) on components/aws
 // with AWS unreachable and checks, from daprd's own log, that every component
 // got past everything daprd checks before it touches the network: the type and
@@ -8,12 +8,26 @@ package components_test
 // settings, required settings are present, secretKeyRefs and envRefs resolve.
 // The only failures allowed are "cannot reach AWS / the backing service".
 //
-// How: daprd loads secret stores first and exits at the first component that
-// fails, and a component whose secretKeyRef names an unloaded store is never
-// even created. So the check runs daprd several times, in parallel:
+// How: daprd loads secret stores first, then the other components one at a
+// time in file-name order, and exits at the first component that fails; a
+// component whose secretKeyRef names an unloaded store is never even created,
+// and a secretKeyRef whose fetch fails is only logged ("Error getting secret",
+// without the component's name) and the component is initialised without
+// that value (pkg/runtime/runtime.go loadComponents,
+// pkg/runtime/processor/components.go, pkg/runtime/processor/secret/secret.go).
+// So the check runs daprd several times, in parallel:
 //
-//   - "as-is": components/aws unmodified. Only the Secrets Manager store gets
-//     to Init (its start-up probe fails: AWS unreachable) and daprd exits.
+//   - "as-is": components/aws unmodified, app id catalog. The Secrets Manager
+//     store must load: since components-contrib 1.17 its Init only builds the
+//     client and makes no AWS call (secretstores/aws/secretmanager), so only
+//     a mistake in its YAML can fail it. daprd then takes the first component
+//     in scope (catalog-store), fetches its secretKeyRef from that store and
+//     must fail only because AWS is unreachable. catalog-store is then
+//     initialised without the secret and with the profile's pod-only paths
+//     (the DocumentDB CA bundle is mounted in the pod, not here), fails, and
+//     daprd exits: the Init of a component whose secret could not be fetched
+//     is not judged here (only a type, version or category that this daprd
+//     lacks still counts) — the rendered runs below judge every component.
 //   - one run per app id ("app-<id>"), and per app id of a swapped-in
 //     alternative ("alternatives-<id>"), on a rendered copy:
 //     ${SHOPMESH_ENV} replaced (as the Helm chart does), the store
@@ -27,7 +41,7 @@ package components_test
 //   - "typo": deliberate mistakes, to show what the check catches and what it
 //     cannot (see TestDaprdCheckerCatchesTypos).
 //
-// What it cannot catch: a misspelled OPTIONAL metadata name (Dapr 1.14 decodes
+// What it cannot catch: a misspelled OPTIONAL metadata name (Dapr decodes
 // metadata without rejecting unknown keys; TestMetadataNamesExist covers
 // that), wrong values that only the real service rejects (table names,
 // endpoints, credentials, IAM policies, a DocumentDB that refuses Dapr's
@@ -211,7 +225,10 @@ type scenario struct {
 	config     []byte            // Configuration document, or nil
 	sampling   string            // its tracing samplingRate, seen in the log once loaded
 	resiliency bool              // files include the Resiliency
-	expect     map[string]string // component name -> "type/version" that must report
+	expect     map[string]string // component name -> "type/version" of every component in scope
+	// awsSecrets: the secretKeyRefs go to the real Secrets Manager store,
+	// which cannot be reached (as-is; see the top comment).
+	awsSecrets bool
 	env        []string
 }
 
@@ -389,9 +406,8 @@ func scenarios(t *testing.T, root string, f *fakeAWS) []scenario {
 	cfg, rate := appConfig(t, root, "catalog")
 	out = append(out, scenario{
 		name: "as-is", appID: "catalog", files: withResiliency(asIs), resiliency: true,
-		config: cfg, sampling: rate,
-		expect: map[string]string{"secretstore": "secretstores.aws.secretmanager/v1"},
-		env:    f.daprdEnv(t, asIsRefs),
+		config: cfg, sampling: rate, expect: expected(t, asIs, "catalog"), awsSecrets: true,
+		env: f.daprdEnv(t, asIsRefs),
 	})
 
 	// One run per app id that any component is scoped to, plus the gateway
@@ -567,11 +583,14 @@ type compStatus struct {
 	typeVersion string
 	loaded      bool
 	err         string
+	secretErrs  []string // "Error getting secret" while daprd prepared it
 }
 
 type daprdLog struct {
 	components  map[string]*compStatus
+	order       []string // components in the order daprd reported them
 	problems    []string // log lines that are wrong whatever the components
+	secretErrs  []string // "Error getting secret" followed by no component
 	initialized bool     // "dapr initialized. Status: Running"
 	resiliency  bool     // "Loading Resiliency configuration: shopmesh"
 	sampler     string   // "Dapr trace sampler initialized: …"
@@ -587,18 +606,22 @@ func (r daprdLog) reportedAll(expect map[string]string) bool {
 	return true
 }
 
-// Messages of daprd 1.14.0 (pkg/runtime/processor/components.go,
-// pkg/runtime/runtime.go, pkg/runtime/processor/secret/secret.go,
-// pkg/internal/loader/disk/manifest.go, pkg/resiliency/resiliency.go).
+// Messages of daprd (the same texts in 1.14.0 and 1.17.0:
+// pkg/runtime/processor/components.go, pkg/runtime/runtime.go,
+// pkg/runtime/processor/secret/secret.go, pkg/internal/loader/disk/manifest.go,
+// pkg/resiliency/resiliency.go).
 var (
 	loadedRE  = regexp.MustCompile(`^Component loaded: (\S+) \((\S+)\)$`)
 	failedRE  = regexp.MustCompile(`(?s)^Failed to init component (\S+) \((\S+)\): (.*)$`)
 	processRE = regexp.MustCompile(`(?s)process component (\S+) error: (.*)$`)
+	// secret.ProcessResource logs a failed secretKeyRef fetch without naming
+	// the component and goes on: the component it belongs to is the next one
+	// daprd reports (components are processed one at a time).
+	secretErrPrefix = "Error getting secret: "
 	// Lines that mean the YAML or its references are wrong.
 	badLineMarkers = []string{
 		"references an env variable that isn't allowed",
 		"references a secret store that isn't loaded",
-		"Error getting secret",
 		"error when parsing manifests yaml",
 		"error when opening file",
 		"A non-YAML",
@@ -611,6 +634,16 @@ var (
 
 func parseDaprdLog(data []byte) daprdLog {
 	r := daprdLog{components: map[string]*compStatus{}}
+	// report records the first thing daprd said about a component, with the
+	// secret fetches that failed just before it.
+	report := func(name string, st compStatus) {
+		if _, seen := r.components[name]; seen {
+			return
+		}
+		st.secretErrs, r.secretErrs = r.secretErrs, nil
+		r.components[name] = &st
+		r.order = append(r.order, name)
+	}
 	for _, line := range strings.Split(string(data), "\n") {
 		line = strings.TrimSpace(line)
 		if line == "" {
@@ -626,22 +659,23 @@ func parseDaprdLog(data []byte) daprdLog {
 		}
 		msg := e.Msg
 		if m := loadedRE.FindStringSubmatch(msg); m != nil {
-			if _, seen := r.components[m[1]]; !seen {
-				r.components[m[1]] = &compStatus{typeVersion: m[2], loaded: true}
-			}
+			report(m[1], compStatus{typeVersion: m[2], loaded: true})
 			continue
 		}
 		if m := failedRE.FindStringSubmatch(msg); m != nil {
-			if _, seen := r.components[m[1]]; !seen {
-				r.components[m[1]] = &compStatus{typeVersion: m[2], err: m[3]}
-			}
+			report(m[1], compStatus{typeVersion: m[2], err: m[3]})
 			continue
 		}
 		if m := processRE.FindStringSubmatch(msg); m != nil {
 			// Errors before Init (e.g. "incorrect type"), and daprd's exit.
-			if _, seen := r.components[m[1]]; !seen {
-				r.components[m[1]] = &compStatus{err: m[2]}
+			report(m[1], compStatus{err: m[2]})
+			if e.Level == "fatal" {
+				r.fatal = append(r.fatal, msg)
 			}
+			continue
+		}
+		if after, ok := strings.CutPrefix(msg, secretErrPrefix); ok {
+			r.secretErrs = append(r.secretErrs, after)
 			continue
 		}
 		if strings.HasPrefix(msg, "dapr initialized. Status: Running") {
@@ -670,7 +704,8 @@ func parseDaprdLog(data []byte) daprdLog {
 }
 
 // Errors that can only happen once a component has decoded its metadata and
-// gone to the network (or waited on it until its init timeout).
+// gone to the network (or waited on it until its init timeout; daprd 1.17
+// joins "init timeout for component …" to the component's own error).
 var unreachableMarkers = []string{
 	"connection refused",
 	"proxyconnect",
@@ -690,26 +725,53 @@ var unreachableMarkers = []string{
 	"security token included in the request is invalid",
 }
 
-// Errors that are about the YAML, named for the report.
-var configErrorHints = []struct{ marker, hint string }{
-	{"couldn't find", "unknown component type or version in this daprd"},
-	{"incorrect type", "unknown component category (type prefix)"},
-	{"decoding", "a metadata value cannot be decoded"},
-	{"cannot parse", "a metadata value cannot be decoded"},
-	{"expected type", "a metadata value cannot be decoded"},
-	{"is duplicate in the metadata", "a metadata name appears twice"},
-	{"failed to resolve aliases", "metadata aliases clash"},
-	{"missing", "a required setting is missing (misspelled name?)"},
-	{"required", "a required setting is missing (misspelled name?)"},
-	{"must be set", "a required setting is missing (misspelled name?)"},
-}
+// errorHint names a configuration error by a text of daprd 1.17.0 or
+// components-contrib v1.17.3.
+type errorHint struct{ marker, hint string }
 
-// classify says whether a component's init error only means "cannot reach
-// the service"; otherwise it names what is wrong.
-func classify(err string) (unreachable bool, why string) {
-	for _, h := range configErrorHints[:7] {
-		if strings.Contains(err, h.marker) {
-			return false, h.hint
+var (
+	// The type, version or category does not exist in this daprd: found
+	// before the metadata is even read.
+	unknownComponentHints = []errorHint{
+		{"couldn't find", "unknown component type or version in this daprd"},
+		{"incorrect type", "unknown component category (type prefix)"},
+	}
+	// The metadata is wrong. Found before any network access, so these win
+	// over an unreachable marker in the same text (an init timeout).
+	metadataHints = []errorHint{
+		{"decoding", "a metadata value cannot be decoded"},
+		{"cannot parse", "a metadata value cannot be decoded"},
+		{"expected type", "a metadata value cannot be decoded"},
+		{"is duplicate in the metadata", "a metadata name appears twice"},
+		{"failed to resolve aliases", "metadata aliases clash"},
+		// state.postgresql/v2 without connectionString (and no host etc.).
+		{"failed to build connection string", "a required setting is missing (misspelled name?)"},
+	}
+	// Generic words that a network error may contain too: checked after the
+	// unreachable markers.
+	missingHints = []errorHint{
+		{"missing", "a required setting is missing (misspelled name?)"},
+		{"required", "a required setting is missing (misspelled name?)"},
+		{"must be set", "a required setting is missing (misspelled name?)"},
+		// state.mongodb: "must set 'host' or 'server' fields in metadata".
+		{"must set", "a required setting is missing (misspelled name?)"},
+	}
+)
+
+// classify says whether the init error of component name only means "cannot
+// reach the service"; otherwise it names what is wrong. daprd repeats the
+// component's name in its errors ("initialization error occurred for
+// <name> (<type>)"), so the name is left out of the search: a component
+// called typo-required-name must not read as "required".
+func classify(name, err string) (unreachable bool, why string) {
+	if name != "" {
+		err = strings.ReplaceAll(err, name, "<component>")
+	}
+	for _, hints := range [][]errorHint{unknownComponentHints, metadataHints} {
+		for _, h := range hints {
+			if strings.Contains(err, h.marker) {
+				return false, h.hint
+			}
 		}
 	}
 	for _, m := range unreachableMarkers {
@@ -717,7 +779,7 @@ func classify(err string) (unreachable bool, why string) {
 			return true, m
 		}
 	}
-	for _, h := range configErrorHints[7:] {
+	for _, h := range missingHints {
 		if strings.Contains(err, h.marker) {
 			return false, h.hint
 		}
@@ -725,36 +787,74 @@ func classify(err string) (unreachable bool, why string) {
 	return false, "failed before reaching the network"
 }
 
+// unknownComponent says whether why (from classify) means the type, version
+// or category does not exist: a mistake whatever the metadata values.
+func unknownComponent(why string) bool {
+	return slices.ContainsFunc(unknownComponentHints, func(h errorHint) bool { return h.hint == why })
+}
+
 // checkDaprdLog returns the problems of a run, and a one-line summary per
-// component.
-func checkDaprdLog(r daprdLog, expect map[string]string, wantResiliency bool) (problems, summary []string) {
+// component. With awsSecrets (as-is), a secretKeyRef fetch may fail only
+// because AWS is unreachable; the component is then initialised without the
+// secret, so its own failure is not judged unless its type does not exist,
+// and daprd exits at that failure, so the components after it are never
+// reached.
+func checkDaprdLog(r daprdLog, expect map[string]string, wantResiliency, awsSecrets bool) (problems, summary []string) {
 	problems = append(problems, r.problems...)
 	names := make([]string, 0, len(expect))
 	for n := range expect {
 		names = append(names, n)
 	}
 	slices.Sort(names)
+	anyFailed := slices.ContainsFunc(r.order, func(n string) bool { return !r.components[n].loaded })
 	for _, name := range names {
 		st, ok := r.components[name]
-		switch {
-		case !ok:
-			problems = append(problems, fmt.Sprintf("%s (%s): daprd never reported it (not loaded, not failed)", name, expect[name]))
-		case st.typeVersion != "" && st.typeVersion != expect[name]:
+		if !ok {
+			if awsSecrets && anyFailed {
+				summary = append(summary, fmt.Sprintf("%s (%s): not reached (daprd exited at an earlier failure)", name, expect[name]))
+			} else {
+				problems = append(problems, fmt.Sprintf("%s (%s): daprd never reported it (not loaded, not failed)", name, expect[name]))
+			}
+			continue
+		}
+		if st.typeVersion != "" && st.typeVersion != expect[name] {
 			problems = append(problems, fmt.Sprintf("%s: daprd saw %s, the YAML says %s", name, st.typeVersion, expect[name]))
+			continue
+		}
+		// Secrets that could not be fetched for this component.
+		secretsUnreachable := len(st.secretErrs) > 0
+		for _, se := range st.secretErrs {
+			ok, why := classify("", se)
+			switch {
+			case !awsSecrets:
+				// The local store holds every referenced secret.
+				problems = append(problems, fmt.Sprintf("%s (%s): a secretKeyRef could not be fetched: %s", name, expect[name], firstLine(se)))
+			case !ok:
+				problems = append(problems, fmt.Sprintf("%s (%s): a secretKeyRef could not be fetched (%s): %s", name, expect[name], why, firstLine(se)))
+			default:
+				summary = append(summary, fmt.Sprintf("%s (%s): secretKeyRef not fetched: AWS unreachable as expected (%s)", name, expect[name], why))
+				continue
+			}
+			secretsUnreachable = false
+		}
+		switch ok, why := classify(name, st.err); {
 		case st.loaded:
 			summary = append(summary, fmt.Sprintf("%s (%s): loaded", name, expect[name]))
+		case ok:
+			summary = append(summary, fmt.Sprintf("%s (%s): unreachable as expected (%s)", name, expect[name], why))
+		case secretsUnreachable && !unknownComponent(why):
+			summary = append(summary, fmt.Sprintf("%s (%s): failed without its secret, not judged here (%s): %s", name, expect[name], why, firstLine(st.err)))
 		default:
-			if ok, why := classify(st.err); ok {
-				summary = append(summary, fmt.Sprintf("%s (%s): unreachable as expected (%s)", name, expect[name], why))
-			} else {
-				problems = append(problems, fmt.Sprintf("%s (%s): %s: %s", name, expect[name], why, firstLine(st.err)))
-			}
+			problems = append(problems, fmt.Sprintf("%s (%s): %s: %s", name, expect[name], why, firstLine(st.err)))
 		}
 	}
-	for name := range r.components {
+	for _, name := range r.order {
 		if _, ok := expect[name]; !ok {
 			problems = append(problems, fmt.Sprintf("%s: loaded for this app id but its scopes say otherwise", name))
 		}
+	}
+	for _, se := range r.secretErrs {
+		problems = append(problems, "a secretKeyRef could not be fetched, for no component daprd reported: "+firstLine(se))
 	}
 	for _, f := range r.fatal {
 		m := processRE.FindStringSubmatch(f)
@@ -790,7 +890,7 @@ func TestDaprdLoadsAWSProfile(t *testing.T) {
 			t.Parallel()
 			log := runDaprd(t, daprd, sc)
 			r := parseDaprdLog(log)
-			problems, summary := checkDaprdLog(r, sc.expect, sc.resiliency)
+			problems, summary := checkDaprdLog(r, sc.expect, sc.resiliency, sc.awsSecrets)
 			for _, s := range summary {
 				t.Log(s)
 			}
@@ -798,10 +898,19 @@ func TestDaprdLoadsAWSProfile(t *testing.T) {
 			if sc.sampling != "" && !strings.Contains(r.sampler, "TraceIDRatioBased{"+sc.sampling+"}") {
 				problems = append(problems, fmt.Sprintf("daprd did not apply the Configuration (sampler %q, want rate %s)", r.sampler, sc.sampling))
 			}
-			if sc.name == "as-is" {
-				// The Secrets Manager store must fail only for want of AWS.
-				if st := r.components["secretstore"]; st != nil && st.loaded {
-					problems = append(problems, "secretstore loaded although AWS is unreachable")
+			if sc.awsSecrets {
+				// The Secrets Manager store loads (its Init makes no AWS
+				// call), and the next component's secretKeyRefs reach it and
+				// fail for want of AWS (judged by checkDaprdLog).
+				if st := r.components["secretstore"]; st == nil || !st.loaded {
+					problems = append(problems, "secretstore did not load: its Init makes no AWS call, so its YAML is wrong")
+				}
+				fetched := false
+				for _, st := range r.components {
+					fetched = fetched || len(st.secretErrs) > 0
+				}
+				if !fetched {
+					problems = append(problems, "no secretKeyRef was fetched from the Secrets Manager store (want its fetch to fail: AWS unreachable)")
 				}
 			} else if !r.initialized {
 				problems = append(problems, "daprd did not finish starting (no \"dapr initialized\")")
@@ -872,7 +981,7 @@ func TestDaprdCheckerCatchesTypos(t *testing.T) {
 	cfg, _ := appConfig(t, root, "catalog")
 	sc := scenario{name: "typo", appID: "typo", files: files, config: cfg, expect: expected(t, files, "typo"), env: f.daprdEnv(t, refs)}
 	log := runDaprd(t, daprd, sc)
-	problems, _ := checkDaprdLog(parseDaprdLog(log), sc.expect, false)
+	problems, _ := checkDaprdLog(parseDaprdLog(log), sc.expect, false, false)
 	for _, ty := range typos {
 		var hit []string
 		for _, p := range problems {
@@ -925,22 +1034,95 @@ func deepCopy(t *testing.T, m map[string]any) map[string]any {
 }
 
 // TestClassify pins the classification on error texts copied from daprd
-// 1.14.0 runs, so it can fail without a daprd.
+// 1.17.0 runs (components-contrib v1.17.3), so it can fail without a daprd.
 func TestClassify(t *testing.T) {
+	const (
+		refused = `proxyconnect tcp: dial tcp 127.0.0.1:1: connect: connection refused`
+		reqSent = `exceeded maximum number of attempts, 3, https response error StatusCode: 0, RequestID: , request send failed, Post "https://%s.eu-west-1.amazonaws.com/": ` + refused
+		missing = "a required setting is missing"
+	)
 	for _, tc := range []struct {
-		err         string
+		name, err   string
 		unreachable bool
+		why         string // part of the reason, or ""
 	}{
-		{"[INIT_COMPONENT_FAILURE]: initialization error occurred for secretstore (secretstores.aws.secretmanager/v1): error validating access to the aws.secretmanager secret store: RequestError: send request failed\ncaused by: Post \"https://secretsmanager.eu-west-1.amazonaws.com/\": proxyconnect tcp: dial tcp 127.0.0.1:1: connect: connection refused", true},
-		{"init timeout for component catalog-store (state.mongodb/v1) exceeded after 8s", true},
-		{"[CREATE_COMPONENT_FAILURE]: error creating component typo (state.postgress/v2): couldn't find state store state.postgress/v2", false},
-		{"incorrect type stat.postgresql", false},
-		{"[INIT_COMPONENT_FAILURE]: initialization error occurred for x (state.postgresql/v2): missing connection string", false},
-		{"1 error(s) decoding:\n\n* cannot parse 'maxConns' as int: strconv.ParseInt: parsing \"ten\": invalid syntax", false},
-		{"something nobody expected", false},
+		// The as-is run's secret fetch ("Error getting secret: " cut off).
+		{"", "couldn't get secret: operation error Secrets Manager: GetSecretValue, " + fmt.Sprintf(reqSent, "secretsmanager"), true, ""},
+		{"inventory-store", "[INIT_COMPONENT_FAILURE]: initialization error occurred for inventory-store (state.aws.dynamodb/v1): error validating DynamoDB table 'shopmesh-ci-inventory' access: operation error DynamoDB: GetItem, " + fmt.Sprintf(reqSent, "dynamodb"), true, ""},
+		{"pubsub", "[INIT_COMPONENT_FAILURE]: initialization error occurred for pubsub (pubsub.kafka/v1): failed to get latest Kafka clients for initialization: kafka: client has run out of available brokers to talk to: dial tcp 127.0.0.1:1: connect: connection refused", true, ""},
+		{"users-store", "[INIT_COMPONENT_FAILURE]: initialization error occurred for users-store (state.postgresql/v2): failed to ping the database: failed to connect to `user=ci database=ci`: 127.0.0.1:1 (127.0.0.1): dial error: dial tcp 127.0.0.1:1: connect: connection refused", true, ""},
+		{"cart-store", "[INIT_COMPONENT_FAILURE]: initialization error occurred for cart-store (state.redis/v1): redis store: error connecting to redis at 127.0.0.1:1: dial tcp 127.0.0.1:1: connect: connection refused", true, ""},
+		// 1.17 joins the init timeout to the component's error.
+		{"catalog-store", "[INIT_COMPONENT_FAILURE]: initialization error occurred for catalog-store (state.mongodb/v1): error in connecting to mongodb, host: 127.0.0.1:1 error: server selection error: context deadline exceeded, current topology: { Type: ReplicaSetNoPrimary, Servers: [{ Addr: 127.0.0.1:1, Type: Unknown, Last error: dial tcp 127.0.0.1:1: connect: connection refused }, ] }\ninit timeout for component catalog-store (state.mongodb/v1)", true, ""},
+		{"typo-type", "[CREATE_COMPONENT_FAILURE]: initialization error occurred for typo-type (state.postgress/v2): couldn't find state store state.postgress/v2", false, "unknown component type or version"},
+		{"typo-category", "incorrect type stat.postgresql", false, "unknown component category"},
+		{"typo-required-name", "[INIT_COMPONENT_FAILURE]: initialization error occurred for typo-required-name (state.postgresql/v2): failed to build connection string", false, missing},
+		{"x", "[INIT_COMPONENT_FAILURE]: initialization error occurred for x (state.mongodb/v1): must set 'host' or 'server' fields in metadata", false, missing},
+		{"typo-value", "[INIT_COMPONENT_FAILURE]: initialization error occurred for typo-value (state.postgresql/v2): 1 error(s) decoding:\n\n* cannot parse 'maxConns' as int: strconv.ParseInt: parsing \"ten\": invalid syntax", false, "cannot be decoded"},
+		// A metadata error wins over the init timeout joined to it.
+		{"x", "[INIT_COMPONENT_FAILURE]: initialization error occurred for x (state.postgresql/v2): 1 error(s) decoding:\n\n* cannot parse 'maxConns' as int\ninit timeout for component x (state.postgresql/v2)", false, "cannot be decoded"},
+		// The component's name is not read as a reason: this is the as-is
+		// catalog-store error under a name containing "required".
+		{"required-store", "[INIT_COMPONENT_FAILURE]: initialization error occurred for required-store (state.mongodb/v1): error in creating mongodb client: open /etc/docdb/global-bundle.pem: no such file or directory", false, "failed before reaching the network"},
+		{"x", "something nobody expected", false, "failed before reaching the network"},
 	} {
-		if got, why := classify(tc.err); got != tc.unreachable {
-			t.Errorf("classify(%q) = %v (%s), want %v", firstLine(tc.err), got, why, tc.unreachable)
+		got, why := classify(tc.name, tc.err)
+		if got != tc.unreachable || !strings.Contains(why, tc.why) {
+			t.Errorf("classify(%q, %q) = %v (%s), want %v (%s)", tc.name, firstLine(tc.err), got, why, tc.unreachable, tc.why)
 		}
+	}
+}
+
+// TestCheckAsIsLog pins how the as-is run's log of daprd 1.17.0 is read
+// (lines copied from a run, trimmed), so it can fail without a daprd: the
+// secret fetch belongs to catalog-store, which may then fail without its
+// secret; pubsub is never reached; a config mistake still shows.
+func TestCheckAsIsLog(t *testing.T) {
+	const (
+		secretErr = `couldn't get secret: operation error Secrets Manager: GetSecretValue, exceeded maximum number of attempts, 3, https response error StatusCode: 0, RequestID: , request send failed, Post \"https://secretsmanager.eu-west-1.amazonaws.com/\": proxyconnect tcp: dial tcp 127.0.0.1:1: connect: connection refused`
+		caErr     = `[INIT_COMPONENT_FAILURE]: initialization error occurred for catalog-store (state.mongodb/v1): error in creating mongodb client: open /etc/docdb/global-bundle.pem: no such file or directory`
+	)
+	line := func(level, msg string) string {
+		return `{"app_id":"catalog","level":"` + level + `","msg":"` + msg + `","scope":"dapr.runtime","type":"log","ver":"1.17.0"}` + "\n"
+	}
+	asIs := func(secret, failure string) []byte {
+		return []byte(line("info", "Loading Resiliency configuration: shopmesh") +
+			line("info", "Component loaded: secretstore (secretstores.aws.secretmanager/v1)") +
+			line("error", "Error getting secret: "+secret) +
+			line("error", "Failed to init component catalog-store (state.mongodb/v1): "+failure) +
+			line("warning", "Error processing component, daprd will exit gracefully: process component catalog-store error: "+failure) +
+			line("info", "dapr initialized. Status: Running. Init Elapsed 2595ms") +
+			line("fatal", "Fatal error from runtime: process component catalog-store error: "+failure))
+	}
+	expect := map[string]string{
+		"secretstore":   "secretstores.aws.secretmanager/v1",
+		"catalog-store": "state.mongodb/v1",
+		"pubsub":        "pubsub.kafka/v1",
+	}
+	r := parseDaprdLog(asIs(secretErr, caErr))
+	if st := r.components["catalog-store"]; st == nil || len(st.secretErrs) != 1 || len(r.secretErrs) != 0 {
+		t.Fatalf("the secret fetch is not attributed to catalog-store: %+v", r)
+	}
+	if problems, summary := checkDaprdLog(r, expect, true, true); len(problems) > 0 {
+		t.Errorf("as-is log of daprd 1.17.0: problems %v (summary %v)", problems, summary)
+	}
+	// The same log is wrong for a rendered run: its local store has every secret.
+	if problems, _ := checkDaprdLog(r, expect, true, false); len(problems) == 0 {
+		t.Error("a failed secret fetch is accepted in a rendered run")
+	}
+	for what, log := range map[string][]byte{
+		"a secret fetch failing for another reason": asIs(`couldn't get secret: operation error Secrets Manager: GetSecretValue, https response error StatusCode: 400, api error ValidationException: Invalid name`, caErr),
+		"an unknown type after the failed fetch":    asIs(secretErr, `[CREATE_COMPONENT_FAILURE]: initialization error occurred for catalog-store (state.mongodb/v1): couldn't find state store state.mongodb/v1`),
+	} {
+		if problems, _ := checkDaprdLog(parseDaprdLog(log), expect, true, true); len(problems) == 0 {
+			t.Errorf("%s is not caught", what)
+		}
+	}
+	// A component reported although it is out of scope.
+	delete(expect, "catalog-store")
+	if problems, _ := checkDaprdLog(r, expect, true, true); !slices.ContainsFunc(problems, func(p string) bool {
+		return strings.HasPrefix(p, "catalog-store: loaded for this app id but its scopes say otherwise")
+	}) {
+		t.Errorf("an out-of-scope component is not caught: %v", problems)
 	}
 }

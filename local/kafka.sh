@@ -6,10 +6,11 @@
 # first use with 32 partitions; topics, records and committed offsets are kept
 # in .local/data/kafka across restarts.
 #
-# Why 32: Dapr 1.14's outbox consumer waits 1 s on every message before it
-# looks for the committed state, and a Kafka consumer handles one message of
-# a partition at a time, so an outbox topic moves about one message per
-# second per partition (3 partitions held checkout to 3 events/s).
+# Why 32: Dapr's Kafka consumer (pubsub.kafka without bulk subscribe) hands
+# the app one message of a partition at a time, so a topic's partition count
+# bounds how many of its events an app handles at once. The apps key their
+# events by aggregate (order id, product id, ...; partitionKey), so they
+# spread over the partitions while each aggregate's events stay in order.
 #
 # On first start it writes a self-signed CA and a server certificate for
 # 127.0.0.1/localhost into .local/kafka-tls (`kafka gencert`; renewed when

@@ -200,8 +200,7 @@ func TestEventsBecomeEmailsInMailpit(t *testing.T) {
 	welcome := mp.waitFor(t, addr, 1)[0]
 	assert.Equal(t, "Welcome to ShopMesh", welcome.Subject)
 
-	// Confirmation, from order.confirmed with its data as a JSON string, as
-	// Dapr 1.14's outbox delivers it (text/plain).
+	// Confirmation, from order.confirmed.
 	usd := func(n int64) contracts.Money { return contracts.Money{Amount: n, Currency: "USD"} }
 	order := contracts.OrderEvent{
 		OrderID: orderID, UserID: userID, Email: addr, Name: "Ann Zoë",
@@ -211,9 +210,7 @@ func TestEventsBecomeEmailsInMailpit(t *testing.T) {
 		},
 		Total: usd(255997), Status: contracts.StatusConfirmed, At: time.Now().UTC(),
 	}
-	raw, err := json.Marshal(order)
-	require.NoError(t, err)
-	publish(contracts.TopicOrders, contracts.OrderConfirmed, "ev-confirmed-"+run, string(raw))
+	publish(contracts.TopicOrders, contracts.OrderConfirmed, "ev-confirmed-"+run, order)
 
 	msgs := mp.waitFor(t, addr, 2)
 	var confirmation summary
@@ -236,7 +233,7 @@ func TestEventsBecomeEmailsInMailpit(t *testing.T) {
 	// nothing. A cancellation published after them on the same topic (the
 	// in-memory pub/sub delivers a topic's events one after another) shows
 	// they were handled.
-	publish(contracts.TopicOrders, contracts.OrderConfirmed, "ev-confirmed-"+run, string(raw))
+	publish(contracts.TopicOrders, contracts.OrderConfirmed, "ev-confirmed-"+run, order)
 	publish(contracts.TopicOrders, contracts.OrderConfirmed, "ev-confirmed-again-"+run, order)
 	cancelled := order
 	cancelled.Status, cancelled.Reason = contracts.StatusCancelled, contracts.ReasonPaymentDeclined

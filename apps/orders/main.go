@@ -1,6 +1,6 @@
 // Command orders serves carts, checkout and orders. Carts live in the
 // cart-store component with a TTL; orders in orders-store, whose
-// transactional outbox publishes order.* events on the orders topic. It
+// outbox publishes order.* events on the orders topic. It
 // consumes the saga's outcomes from the inventory and payments topics.
 package main
 

@@ -24,7 +24,7 @@ import (
 )
 
 // TestSagaAgainstRealSidecar runs the whole payments app beside a real
-// daprd 1.14.0 on the local PostgreSQL (payments database, own table
+// daprd on the local PostgreSQL (payments database, own table
 // prefix) and Redis pub/sub (paymentstest.RedisDB, apart from the running stack's),
 // with the project's resiliency policy. It publishes the saga's events on
 // the orders and inventory topics and watches what the outbox publishes on
@@ -48,10 +48,7 @@ spec:
   metadata:
   - {name: connectionString, value: %q}
   - {name: tablePrefix, value: "paymentstest_"}
-  - {name: outboxPublishPubsub, value: %s}
-  - {name: outboxPublishTopic, value: %s}
-  - {name: outboxDiscardWhenMissingState, value: "true"}
-`, contracts.PaymentsStore, dsn, contracts.PubSub, contracts.TopicPayments),
+`, contracts.PaymentsStore, dsn),
 		"pubsub.yaml": fmt.Sprintf(`apiVersion: dapr.io/v1alpha1
 kind: Component
 metadata: {name: %s}

@@ -1,6 +1,6 @@
 // Command payments charges each order once its stock is reserved, refunds it
 // when the order is cancelled afterwards, and announces payment.* events on
-// the payments topic through the payments-store's transactional outbox. The
+// the payments topic through the kit's outbox on the payments-store. The
 // provider is the sandbox; its ledger lives in the same store.
 package main
 

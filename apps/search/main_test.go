@@ -215,15 +215,12 @@ func (r running) productID(t *testing.T, sku string) string {
 	return ""
 }
 
-// deliver posts a CloudEvent as Dapr 1.14 delivers an outbox event: its
-// data a JSON document inside a string, content type text/plain.
+// deliver posts a CloudEvent as the sidecar delivers one.
 func (r running) deliver(t *testing.T, topic, typ string, data any) {
 	t.Helper()
-	inner, err := json.Marshal(data)
-	require.NoError(t, err)
 	ce, err := json.Marshal(map[string]any{
 		"id": fmt.Sprintf("ev-%d", time.Now().UnixNano()), "type": typ, "source": "test", "topic": topic,
-		"pubsubname": contracts.PubSub, "specversion": "1.0", "datacontenttype": "text/plain", "data": string(inner),
+		"pubsubname": contracts.PubSub, "specversion": "1.0", "datacontenttype": "application/json", "data": data,
 	})
 	require.NoError(t, err)
 	status, body := r.sidecarCall(t, http.MethodPost, "/events/"+topic+"/"+typ, ce)

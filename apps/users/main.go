@@ -1,6 +1,6 @@
 // Command users serves accounts, sign-in, tokens, profiles and addresses.
 // State lives in the users-store component; the creation of each account
-// is announced on the users topic through the transactional outbox.
+// is announced on the users topic through the kit's outbox.
 package main
 
 import (

@@ -64,8 +64,7 @@ func runningPubsub(t *testing.T) (profile, typ string) {
 // assertLocalTarget holds took to a latency that an issue sets for the
 // local stack, where services talk over Redis streams. On the emulated AWS
 // profiles it is only logged: their stand-ins (kfake, fauxqs, dynalite in
-// one Node process each) are not the systems the target is about, and
-// Dapr 1.14's Kafka outbox adds a second a message per partition.
+// one Node process each) are not the systems the target is about.
 func assertLocalTarget(t *testing.T, took, target time.Duration, what string) {
 	t.Helper()
 	profile, typ := runningPubsub(t)

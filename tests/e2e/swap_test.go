@@ -29,9 +29,6 @@ spec:
   version: v1
   metadata:
     - {name: redisHost, value: %q}
-    - {name: outboxPublishPubsub, value: pubsub}
-    - {name: outboxPublishTopic, value: catalog}
-    - {name: outboxDiscardWhenMissingState, value: "true"}
 scopes: [%s]
 `
 

@@ -71,7 +71,7 @@ type SKUClaim struct {
 }
 
 // Store persists the catalog. Product writes publish the matching
-// product.* event atomically with the write (transactional outbox).
+// product.* event atomically with the write (stored if and only if published).
 type Store interface {
 	Product(ctx context.Context, id string) (p Product, etag string, err error) // ErrNotFound
 	Products(ctx context.Context, ids []string) ([]Product, error)              // missing ids skipped, order kept

@@ -20,8 +20,8 @@ import (
 )
 
 // This test runs the catalog's store, domain and subscriptions beside a
-// real daprd 1.14.0: the catalog-store on the local PostgreSQL (catalog
-// database, own table prefix, outbox on), pub/sub in memory so nothing
+// real daprd: the catalog-store on the local PostgreSQL (catalog database,
+// own table prefix), pub/sub in memory so nothing
 // reaches the running stack. `go tool task test` sets
 // SHOPMESH_INTEGRATION=1; without it it skips.
 
@@ -45,10 +45,7 @@ spec:
   - {name: connectionString, value: %q}
   - {name: tablePrefix, value: "cattest_"}
   - {name: keyPrefix, value: "cattest-%s"}
-  - {name: outboxPublishPubsub, value: %s}
-  - {name: outboxPublishTopic, value: %s}
-  - {name: outboxDiscardWhenMissingState, value: "true"}
-`, contracts.CatalogStore, dsn, run, contracts.PubSub, contracts.TopicCatalog),
+`, contracts.CatalogStore, dsn, run),
 		"pubsub.yaml": fmt.Sprintf(`apiVersion: dapr.io/v1alpha1
 kind: Component
 metadata: {name: %s}

@@ -1,6 +1,6 @@
 // Package store keeps the catalog in the Dapr state store contracts.CatalogStore.
-// Product writes are state transactions on an outbox-enabled component, so
-// each write and its product.* event on the catalog topic are one unit.
+// Each product write and its product.* event on the catalog topic are one
+// unit (the kit's outbox).
 package store
 
 import (
@@ -16,6 +16,7 @@ import (
 	"github.com/shopmesh/shopmesh/apps/catalog/index"
 	"github.com/shopmesh/shopmesh/internal/contracts"
 	"github.com/shopmesh/shopmesh/internal/platform/daprx"
+	"github.com/shopmesh/shopmesh/internal/platform/outbox"
 )
 
 // Keys. The state store prefixes them with the app id.
@@ -28,14 +29,18 @@ func tombstoneKey(id string) string { return "deleted|" + id }
 func skuKey(sku string) string      { return "sku|" + sku }
 
 // Store implements catalog.Store.
-type Store struct{ state *daprx.State }
+type Store struct {
+	state  *daprx.State
+	outbox *outbox.Outbox
+}
 
-// New returns the store on contracts.CatalogStore.
-func New(c dapr.Client) *Store { return &Store{state: daprx.NewState(c, contracts.CatalogStore)} }
+// New returns the store on contracts.CatalogStore; ob is that store's outbox.
+func New(c dapr.Client, ob *outbox.Outbox) *Store {
+	return &Store{state: daprx.NewState(c, contracts.CatalogStore), outbox: ob}
+}
 
-// productRecord is the stored form of a product and, published by the
-// outbox, the data of its product.* events (a superset of
-// contracts.ProductEvent).
+// productRecord is the stored form of a product and the data of its
+// product.* events (a superset of contracts.ProductEvent).
 type productRecord struct {
 	contracts.ProductEvent
 	// StockVersion is the version of the last stock.changed event applied.
@@ -109,39 +114,39 @@ func (s *Store) Products(ctx context.Context, ids []string) ([]catalog.Product, 
 	return out, nil
 }
 
-// event sets the CloudEvent type of the outbox message for an upsert:
-// Dapr 1.14 copies an operation's metadata into the envelope verbatim.
-func event(typ string) map[string]string { return map[string]string{"type": typ} }
+// announce is one product.* event on the catalog topic, keyed by product.
+func announce(id, typ string, data any) []outbox.Event {
+	return []outbox.Event{{Topic: contracts.TopicCatalog, Type: typ, Key: id, Data: data}}
+}
 
 // CreateProduct implements catalog.Store.
 func (s *Store) CreateProduct(ctx context.Context, p catalog.Product) error {
-	return domainErr(s.state.Transact(ctx, daprx.Op{
-		Key: productKey(p.ID), Value: toRecord(p), Metadata: event(contracts.ProductCreated),
-	}))
+	r := toRecord(p)
+	return domainErr(s.outbox.Transact(ctx, announce(p.ID, contracts.ProductCreated, r),
+		daprx.Op{Key: productKey(p.ID), Value: r}))
 }
 
 // UpdateProduct implements catalog.Store.
 func (s *Store) UpdateProduct(ctx context.Context, p catalog.Product, etag string) error {
-	return domainErr(s.state.Transact(ctx, daprx.Op{
-		Key: productKey(p.ID), Value: toRecord(p), ETag: etag, Metadata: event(contracts.ProductUpdated),
-	}))
+	r := toRecord(p)
+	return domainErr(s.outbox.Transact(ctx, announce(p.ID, contracts.ProductUpdated, r),
+		daprx.Op{Key: productKey(p.ID), Value: r, ETag: etag}))
 }
 
-// RecordStockVersion implements catalog.Store: a single-key write, which
-// the outbox does not publish.
+// RecordStockVersion implements catalog.Store: a single-key write, not
+// announced.
 func (s *Store) RecordStockVersion(ctx context.Context, p catalog.Product, etag string) error {
 	return domainErr(s.state.Save(ctx, productKey(p.ID), toRecord(p), etag))
 }
 
-// DeleteProduct implements catalog.Store. The outbox publishes upserts only,
-// so the deletion is announced by a tombstone written in the same
-// transaction; it also keeps the last version for late consumers.
+// DeleteProduct implements catalog.Store. A tombstone keeps the last
+// version for late consumers; it is also the product.deleted event's data.
 func (s *Store) DeleteProduct(ctx context.Context, p catalog.Product, etag string) error {
 	r := toRecord(p)
 	tomb := contracts.ProductEvent{ID: r.ID, SKU: r.SKU, Category: r.Category, Price: r.Price, Version: r.Version, Deleted: true, UpdatedAt: r.UpdatedAt}
-	return domainErr(s.state.Transact(ctx,
+	return domainErr(s.outbox.Transact(ctx, announce(p.ID, contracts.ProductDeleted, tomb),
 		daprx.Op{Key: productKey(p.ID), ETag: etag, Delete: true},
-		daprx.Op{Key: tombstoneKey(p.ID), Value: tomb, Metadata: event(contracts.ProductDeleted)},
+		daprx.Op{Key: tombstoneKey(p.ID), Value: tomb},
 	))
 }
 
@@ -239,4 +244,7 @@ func (k kv) Create(ctx context.Context, key string, v any) error {
 }
 
 // Module provides the store as the catalog's catalog.Store.
-var Module = fx.Provide(fx.Annotate(New, fx.As(new(catalog.Store))))
+var Module = fx.Options(
+	outbox.Module(contracts.CatalogStore),
+	fx.Provide(fx.Annotate(New, fx.As(new(catalog.Store)))),
+)

@@ -126,7 +126,7 @@ type Idempotency struct {
 	CreatedAt   time.Time
 }
 
-// Event is an order.* event to publish with a write (transactional outbox).
+// Event is an order.* event to publish with a write (stored if and only if published).
 type Event struct {
 	Type string
 	Data contracts.OrderEvent

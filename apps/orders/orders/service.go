@@ -144,11 +144,11 @@ func backoff(attempt int) {
 	time.Sleep(rand.N(time.Duration(attempt+1) * 2 * time.Millisecond))
 }
 
-// userLocks serialises one user's cart changes and checkouts within this
-// instance. Across instances the stores' ETags and first-writes decide;
-// the lock only spares losing writes, and losing outbox transactions are
-// dear: Dapr 1.14 publishes their messages before the transaction and then
-// polls for ~10 s before discarding each.
+// userLocks serialises one user's own cart changes and checkouts within
+// this instance (a double click, two tabs); different shoppers never wait
+// for each other. Across instances the stores' ETags and first-writes
+// decide; the lock only spares a user's requests the reads and writes of
+// rounds they would lose.
 type userLocks struct {
 	mu sync.Mutex
 	m  map[string]*userLock

@@ -1,21 +1,8 @@
 // Package store keeps the orders domain in its two Dapr state stores: carts
 // in contracts.CartStore (each write carrying a TTL, so abandoned carts
-// expire) and orders in contracts.OrdersStore, an outbox-enabled store whose
-// transactions publish on the orders topic.
-//
-// Outbox (Dapr 1.14.0, checked against a real sidecar in
-// integration_test.go): every upsert of a transaction is published. An
-// upsert's operation metadata is copied into the CloudEvent verbatim, so the
-// order's own upsert carries "type" (order.placed, …); a second upsert of the
-// same key with metadata outbox.projection=true replaces the published data
-// (the contracts.OrderEvent) and is not stored. Metadata on the projection
-// does not reach the CloudEvent ("type" there leaves Dapr's default). The component must therefore
-// have the outbox configured: without it the projection would overwrite the
-// order. Dapr's projection handling only copes with one projection per
-// transaction, placed last. Checkout's transaction also upserts the
-// idempotency record and the order index; the outbox publishes those too,
-// with Dapr's default type com.dapr.event.sent, which consumers routing by
-// type ignore.
+// expire) and orders in contracts.OrdersStore, whose writes publish their
+// order.* event on the orders topic through the kit's outbox (stored if and
+// only if published).
 package store
 
 import (
@@ -32,6 +19,7 @@ import (
 	"github.com/shopmesh/shopmesh/apps/orders/orders"
 	"github.com/shopmesh/shopmesh/internal/contracts"
 	"github.com/shopmesh/shopmesh/internal/platform/daprx"
+	"github.com/shopmesh/shopmesh/internal/platform/outbox"
 )
 
 // Keys. The state stores prefix them with the app id.
@@ -57,11 +45,14 @@ func domainErr(err error) error {
 }
 
 // Orders implements orders.Store.
-type Orders struct{ state *daprx.State }
+type Orders struct {
+	state  *daprx.State
+	outbox *outbox.Outbox
+}
 
-// NewOrders returns the store on contracts.OrdersStore.
-func NewOrders(c dapr.Client) *Orders {
-	return &Orders{state: daprx.NewState(c, contracts.OrdersStore)}
+// NewOrders returns the store on contracts.OrdersStore; ob is that store's outbox.
+func NewOrders(c dapr.Client, ob *outbox.Outbox) *Orders {
+	return &Orders{state: daprx.NewState(c, contracts.OrdersStore), outbox: ob}
 }
 
 type addressRecord struct {
@@ -183,23 +174,20 @@ func (s *Orders) Idempotency(ctx context.Context, userID, key string) (orders.Id
 	return orders.Idempotency{Key: key, OrderID: r.OrderID, RequestHash: r.RequestHash, CartID: r.CartID, CreatedAt: r.CreatedAt}, nil
 }
 
-// eventOps are the upserts that store o and publish ev: the order's own,
-// carrying the CloudEvent type, and its projection, carrying the data. The
-// projection goes last in a transaction.
-func eventOps(o orders.Order, etag string, ev orders.Event) (upsert, projection daprx.Op) {
-	return daprx.Op{Key: orderKey(o.ID), Value: toOrderRecord(o), ETag: etag, Metadata: map[string]string{"type": ev.Type}},
-		daprx.Op{Key: orderKey(o.ID), Value: ev.Data, Metadata: map[string]string{"outbox.projection": "true"}}
+// announce is ev on the orders topic, keyed by the order.
+func announce(o orders.Order, ev orders.Event) []outbox.Event {
+	return []outbox.Event{{Topic: contracts.TopicOrders, Type: ev.Type, Key: o.ID, Data: ev.Data}}
 }
 
 // Place implements orders.Store.
 func (s *Orders) Place(ctx context.Context, p orders.Placement) error {
 	user := p.Order.UserID
-	upsert, projection := eventOps(p.Order, "", p.Event)
+	upsert := daprx.Op{Key: orderKey(p.Order.ID), Value: toOrderRecord(p.Order)}
 	idem := daprx.Op{Key: idempotencyKey(user, p.Idempotency.Key), Create: true, Value: idempotencyRecord{
 		OrderID: p.Idempotency.OrderID, RequestHash: p.Idempotency.RequestHash, CartID: p.Idempotency.CartID, CreatedAt: p.Idempotency.CreatedAt,
 	}}
 	index := daprx.Op{Key: indexKey(user), Value: indexRecord{OrderIDs: p.Index}, ETag: p.IndexETag, Create: p.IndexETag == ""}
-	err := s.state.Transact(ctx, upsert, idem, index, projection)
+	err := s.outbox.Transact(ctx, announce(p.Order, p.Event), upsert, idem, index)
 	if err == nil || errors.Is(err, daprx.ErrConflict) {
 		return domainErr(err)
 	}
@@ -221,13 +209,16 @@ func (s *Orders) Place(ctx context.Context, p orders.Placement) error {
 
 // Update implements orders.Store.
 func (s *Orders) Update(ctx context.Context, o orders.Order, etag string, ev orders.Event) error {
-	upsert, projection := eventOps(o, etag, ev)
-	return domainErr(s.state.Transact(ctx, upsert, projection))
+	upsert := daprx.Op{Key: orderKey(o.ID), Value: toOrderRecord(o), ETag: etag}
+	return domainErr(s.outbox.Transact(ctx, announce(o, ev), upsert))
 }
 
 // Module provides the stores as the domain's ports.
-var Module = fx.Provide(
-	fx.Annotate(NewOrders, fx.As(new(orders.Store))),
-	fx.Annotate(NewCarts, fx.As(new(orders.CartStore))),
-	loadConfig,
+var Module = fx.Options(
+	outbox.Module(contracts.OrdersStore),
+	fx.Provide(
+		fx.Annotate(NewOrders, fx.As(new(orders.Store))),
+		fx.Annotate(NewCarts, fx.As(new(orders.CartStore))),
+		loadConfig,
+	),
 )

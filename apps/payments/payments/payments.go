@@ -98,7 +98,7 @@ type Store interface {
 	Create(ctx context.Context, p Payment) error                                     // ErrConflict when taken
 	Save(ctx context.Context, p Payment, etag string) error                          // ErrConflict
 	// SaveAndPublish writes p and publishes ev in one state transaction
-	// (transactional outbox). ErrConflict.
+	// (stored if and only if published). ErrConflict.
 	SaveAndPublish(ctx context.Context, p Payment, etag string, ev Event) error
 }
 

@@ -16,8 +16,7 @@ import (
 const RedisDB = 11
 
 // CleanStreams registers the removal of what a run leaves in RedisDB once
-// t ends: every stream whose name holds run (the run's own topics and
-// Dapr's internal outbox topics, named after the app id), and the consumer
+// t ends: every stream whose name holds run (the run's own topics), and the consumer
 // group group on each of the shared streams, and a shared stream itself once
 // no group reads it. Register it before the sidecar
 // starts, so it runs after the sidecar stopped.

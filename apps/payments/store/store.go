@@ -1,7 +1,6 @@
 // Package store keeps payments in the Dapr state store contracts.PaymentsStore.
-// A payment's final status changes are state transactions on an
-// outbox-enabled component, so the change and its payment.* event on the
-// payments topic are one unit. The sandbox provider's ledger lives in the
+// A payment's final status change and its payment.* event on the payments
+// topic are one unit (the kit's outbox). The sandbox provider's ledger lives in the
 // same component under its own keys (Ledger).
 package store
 
@@ -18,16 +17,22 @@ import (
 	"github.com/shopmesh/shopmesh/apps/payments/sandbox"
 	"github.com/shopmesh/shopmesh/internal/contracts"
 	"github.com/shopmesh/shopmesh/internal/platform/daprx"
+	"github.com/shopmesh/shopmesh/internal/platform/outbox"
 )
 
 // Keys. The state store prefixes them with the app id.
 func paymentKey(orderID string) string { return "payment|" + orderID }
 
 // Store implements payments.Store.
-type Store struct{ state *daprx.State }
+type Store struct {
+	state  *daprx.State
+	outbox *outbox.Outbox
+}
 
-// New returns the store on contracts.PaymentsStore.
-func New(c dapr.Client) *Store { return &Store{state: daprx.NewState(c, contracts.PaymentsStore)} }
+// New returns the store on contracts.PaymentsStore; ob is that store's outbox.
+func New(c dapr.Client, ob *outbox.Outbox) *Store {
+	return &Store{state: daprx.NewState(c, contracts.PaymentsStore), outbox: ob}
+}
 
 // record is the stored form of a payment. Token is the PSP's payment token;
 // no card data exists anywhere to store.
@@ -97,27 +102,20 @@ func (s *Store) Create(ctx context.Context, p payments.Payment) error {
 	return domainErr(s.state.Create(ctx, paymentKey(p.OrderID), toRecord(p)))
 }
 
-// Save implements payments.Store. A single write: the outbox publishes
-// transactions only, so nothing is announced.
+// Save implements payments.Store. Nothing is announced.
 func (s *Store) Save(ctx context.Context, p payments.Payment, etag string) error {
 	return domainErr(s.state.Save(ctx, paymentKey(p.OrderID), toRecord(p), etag))
 }
 
-// SaveAndPublish implements payments.Store: one transaction of two
-// operations on the payment's key. The outbox publishes the first, the
-// write, with the data of the second, the projection (which Dapr does not
-// store). The CloudEvent type must sit on the write: Dapr 1.14 copies that
-// operation's metadata into the envelope and drops the projection's.
+// SaveAndPublish implements payments.Store: the write and ev, keyed by
+// the order, through the store's outbox.
 func (s *Store) SaveAndPublish(ctx context.Context, p payments.Payment, etag string, ev payments.Event) error {
-	key := paymentKey(p.OrderID)
-	return domainErr(s.state.Transact(ctx,
-		daprx.Op{Key: key, Value: toRecord(p), ETag: etag, Metadata: map[string]string{"type": ev.Type}},
-		daprx.Op{Key: key, Value: ev.Data, Metadata: map[string]string{"outbox.projection": "true"}},
-	))
+	announce := []outbox.Event{{Topic: contracts.TopicPayments, Type: ev.Type, Key: p.OrderID, Data: ev.Data}}
+	return domainErr(s.outbox.Transact(ctx, announce, daprx.Op{Key: paymentKey(p.OrderID), Value: toRecord(p), ETag: etag}))
 }
 
-// Ledger is the sandbox provider's KV in contracts.PaymentsStore. Its writes
-// are single writes, so the outbox publishes none of them.
+// Ledger is the sandbox provider's KV in contracts.PaymentsStore. Nothing
+// of it is published.
 type Ledger struct{ state *daprx.State }
 
 // NewLedger returns the sandbox's KV on contracts.PaymentsStore.
@@ -153,7 +151,10 @@ func (l *Ledger) Save(ctx context.Context, key string, v any, etag string) error
 
 // Module provides the store as payments.Store and the sandbox, on its
 // ledger, as payments.Provider.
-var Module = fx.Provide(
-	fx.Annotate(New, fx.As(new(payments.Store))),
-	fx.Annotate(func(c dapr.Client) *sandbox.Sandbox { return sandbox.New(NewLedger(c)) }, fx.As(new(payments.Provider))),
+var Module = fx.Options(
+	outbox.Module(contracts.PaymentsStore),
+	fx.Provide(
+		fx.Annotate(New, fx.As(new(payments.Store))),
+		fx.Annotate(func(c dapr.Client) *sandbox.Sandbox { return sandbox.New(NewLedger(c)) }, fx.As(new(payments.Provider))),
+	),
 )

@@ -31,6 +31,8 @@ type Service struct {
 	runMu sync.Mutex
 	run   *run
 
+	stock stockVersions
+
 	ctx    context.Context // ends when the service stops
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -141,7 +143,7 @@ func (s *Service) StockChanged(ctx context.Context, id string, inStock bool, ver
 	if id == "" || version <= 0 {
 		return fmt.Errorf("%w: stock change without product id or version", ErrInvalidEvent)
 	}
-	return s.update(ctx, id, stockChange(id, inStock, version))
+	return s.update(ctx, id, s.stockChange(id, inStock, version))
 }
 
 // update writes a change to the live index and to the build, if one runs.
@@ -220,12 +222,21 @@ func MergeChange(in Record) Change {
 	}
 }
 
-func stockChange(id string, inStock bool, version int64) Change {
+// Most stock changes (every reservation) leave in_stock as it was: those
+// are not written, so the product is not re-indexed. Its stored stock
+// version then lags, so the newest version seen is also kept in memory,
+// and an older event delivered late (consumers run concurrently) cannot
+// flip in_stock back. The check runs inside the change, under the index's
+// write, so two events of one product cannot pass it in the wrong order.
+func (s *Service) stockChange(id string, inStock bool, version int64) Change {
 	return func(cur *Record) (Record, bool) {
+		if !s.stock.advance(id, version) {
+			return Record{}, false
+		}
 		if cur == nil {
 			return Record{Product: Product{ID: id, InStock: inStock}, StockVersion: version}, true
 		}
-		if cur.StockVersion >= version {
+		if cur.StockVersion >= version || (cur.StockVersion > 0 && cur.InStock == inStock) {
 			return Record{}, false
 		}
 		next := *cur
@@ -526,4 +537,29 @@ func (s *Service) sleep(d time.Duration) bool {
 	case <-t.C:
 		return true
 	}
+}
+
+// maxStockVersions bounds the memory of stock versions; past it the memory
+// starts again, and the stored versions alone order events.
+const maxStockVersions = 100_000
+
+// stockVersions is the newest stock version seen per product.
+type stockVersions struct {
+	mu   sync.Mutex
+	seen map[string]int64
+}
+
+// advance records version for id unless a newer one was seen. An equal one
+// passes: one change is applied to the live index and to a build.
+func (v *stockVersions) advance(id string, version int64) bool {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.seen[id] > version {
+		return false
+	}
+	if v.seen == nil || len(v.seen) >= maxStockVersions {
+		v.seen = make(map[string]int64)
+	}
+	v.seen[id] = version
+	return true
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -163,4 +164,52 @@ func TestMergeChange(t *testing.T) {
 	got, write = merge(&cur, stock(product(1, "a"), true, 9))
 	assert.True(t, write)
 	assert.Equal(t, stock(product(3, "c"), true, 9), got, "older product, newer stock")
+}
+
+// countingIndex counts the changes that write a record.
+type countingIndex struct {
+	*bleveindex.Index
+	writes atomic.Int64
+}
+
+func (c *countingIndex) Update(ctx context.Context, id string, ch search.Change) error {
+	return c.Index.Update(ctx, id, func(cur *search.Record) (search.Record, bool) {
+		next, write := ch(cur)
+		if write {
+			c.writes.Add(1)
+		}
+		return next, write
+	})
+}
+
+// Stock events that leave in_stock as it was are not written (every
+// reservation sends one), and a late older event cannot undo a newer one
+// that was skipped.
+func TestStockChangesReindexOnlyWhenInStockFlips(t *testing.T) {
+	idx := &countingIndex{Index: bleveindex.New(t.TempDir(), discard())}
+	seed := searchtest.Seed(t)
+	svc, _ := indextest.Start(t, idx, seed)
+	ctx := context.Background()
+	id := seed[0].ID
+	lookup := func() search.Record {
+		t.Helper()
+		recs, err := idx.Lookup(ctx, []string{id})
+		require.NoError(t, err)
+		return recs[id]
+	}
+
+	require.NoError(t, svc.StockChanged(ctx, id, false, 10))
+	require.Equal(t, int64(1), idx.writes.Load(), "a flip is written")
+	for v := int64(11); v <= 20; v++ {
+		require.NoError(t, svc.StockChanged(ctx, id, false, v))
+	}
+	assert.Equal(t, int64(1), idx.writes.Load(), "changes that keep in_stock are not")
+
+	require.NoError(t, svc.StockChanged(ctx, id, true, 15), "older than one seen, though newer than the stored")
+	assert.False(t, lookup().InStock, "the late event does not flip it back")
+	assert.Equal(t, int64(1), idx.writes.Load())
+
+	require.NoError(t, svc.StockChanged(ctx, id, true, 21))
+	assert.True(t, lookup().InStock)
+	assert.Equal(t, int64(2), idx.writes.Load())
 }

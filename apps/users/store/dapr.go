@@ -16,18 +16,20 @@ import (
 	"github.com/shopmesh/shopmesh/apps/users/secrets"
 	"github.com/shopmesh/shopmesh/internal/contracts"
 	"github.com/shopmesh/shopmesh/internal/platform/daprx"
+	"github.com/shopmesh/shopmesh/internal/platform/outbox"
 )
 
 // Dapr is the KV on the sidecar's contracts.UsersStore.
 type Dapr struct {
 	client dapr.Client
 	state  *daprx.State
+	outbox *outbox.Outbox
 	store  string
 }
 
-// NewDapr returns the KV on contracts.UsersStore.
-func NewDapr(c dapr.Client) *Dapr {
-	return &Dapr{client: c, state: daprx.NewState(c, contracts.UsersStore), store: contracts.UsersStore}
+// NewDapr returns the KV on contracts.UsersStore; ob is that store's outbox.
+func NewDapr(c dapr.Client, ob *outbox.Outbox) *Dapr {
+	return &Dapr{client: c, state: daprx.NewState(c, contracts.UsersStore), outbox: ob, store: contracts.UsersStore}
 }
 
 func kvErr(err error) error {
@@ -112,11 +114,11 @@ func (d *Dapr) Delete(ctx context.Context, key, etag string) error {
 	return kvErr(d.state.Delete(ctx, key, etag))
 }
 
-// SaveAndPublish implements KV: a one-upsert transaction whose metadata
-// "type" becomes the CloudEvent type (Dapr 1.14 copies operation metadata
-// into the outbox envelope verbatim).
+// SaveAndPublish implements KV: the write and its event on the users topic
+// go through the store's outbox, keyed by key.
 func (d *Dapr) SaveAndPublish(ctx context.Context, key string, v any, eventType string) error {
-	return kvErr(d.state.Transact(ctx, daprx.Op{Key: key, Value: v, Metadata: map[string]string{"type": eventType}}))
+	ev := outbox.Event{Topic: contracts.TopicUsers, Type: eventType, Key: key, Data: v}
+	return kvErr(d.outbox.Transact(ctx, []outbox.Event{ev}, daprx.Op{Key: key, Value: v}))
 }
 
 // Secrets reads the secretstore component through the sidecar.

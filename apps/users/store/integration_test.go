@@ -22,6 +22,7 @@ import (
 	"github.com/shopmesh/shopmesh/internal/contracts"
 	"github.com/shopmesh/shopmesh/internal/platform/daprx"
 	"github.com/shopmesh/shopmesh/internal/platform/daprx/daprxtest"
+	"github.com/shopmesh/shopmesh/internal/platform/outbox/outboxtest"
 )
 
 // These tests run store.Dapr against a real daprd 1.14.0, the local
@@ -33,6 +34,7 @@ import (
 type harness struct {
 	client dapr.Client
 	events chan daprx.Event
+	topic  string
 }
 
 func start(t *testing.T) harness {
@@ -56,10 +58,7 @@ spec:
   - {name: connectionString, value: %q}
   - {name: tablePrefix, value: "userstest_"}
   - {name: keyPrefix, value: %q}
-  - {name: outboxPublishPubsub, value: pubsub}
-  - {name: outboxPublishTopic, value: %q}
-  - {name: outboxDiscardWhenMissingState, value: "true"}
-`, contracts.UsersStore, dsn, appID, topic),
+`, contracts.UsersStore, dsn, appID),
 		"pubsub.yaml": fmt.Sprintf(`apiVersion: dapr.io/v1alpha1
 kind: Component
 metadata: {name: pubsub}
@@ -89,7 +88,12 @@ spec:
 			}}
 		})),
 	)
-	return harness{client: app.Client, events: events}
+	return harness{client: app.Client, events: events, topic: topic}
+}
+
+// kv returns the KV with an outbox that publishes on the run's topic.
+func (h harness) kv(t *testing.T) *store.Dapr {
+	return store.NewDapr(h.client, outboxtest.Start(t, h.client, contracts.UsersStore, h.topic))
 }
 
 type rec struct {
@@ -99,7 +103,7 @@ type rec struct {
 func TestDaprKVAgainstPostgres(t *testing.T) {
 	h := start(t)
 	ctx := context.Background()
-	kv := store.NewDapr(h.client)
+	kv := h.kv(t)
 	var got rec
 
 	_, err := kv.Get(ctx, "missing", &got)
@@ -155,7 +159,7 @@ func TestDaprKVAgainstPostgres(t *testing.T) {
 
 func TestProfileCreationIsPublished(t *testing.T) {
 	h := start(t)
-	kv := store.NewDapr(h.client)
+	kv := h.kv(t)
 	ev := contracts.UserEvent{ID: "u-1", Email: "ann@example.com", Name: "Ann", RegisteredAt: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	require.NoError(t, kv.SaveAndPublish(context.Background(), "user|u-1", ev, contracts.UserRegistered))
 	select {

@@ -2,11 +2,10 @@
 // contracts.UsersStore: profiles for the users domain, and accounts,
 // sign-in attempts and refresh tokens for the built-in identity provider.
 //
-// Only profile creation is a state transaction, and the component is
-// outbox-enabled: Dapr 1.14 publishes every upsert of a transaction on the
-// users topic, with the stored value as the event's data. Everything else —
-// credentials above all — is written with single-key saves, which the outbox
-// never publishes.
+// Only profile creation is announced: its write and its user.registered
+// event on the users topic are one unit (the kit's outbox), with the stored
+// value as the event's data. Everything else — credentials above all — is
+// written with single-key saves and never published.
 package store
 
 import (
@@ -22,8 +21,7 @@ var (
 )
 
 // KV is the little the users service needs from a state store: JSON values
-// with ETags, first-write creation, TTLs, and one transactional write that
-// the outbox publishes. Keys are plain strings without "||".
+// with ETags, first-write creation, TTLs, and one write that is published. Keys are plain strings without "||".
 type KV interface {
 	// Get reads key into v and returns its ETag, or ErrNotFound.
 	Get(ctx context.Context, key string, v any) (etag string, err error)
@@ -35,7 +33,7 @@ type KV interface {
 	Save(ctx context.Context, key string, v any, etag string, ttl time.Duration) error
 	// Delete removes key (a no-op when absent), guarded by etag if given.
 	Delete(ctx context.Context, key, etag string) error
-	// SaveAndPublish writes v in a state transaction, which the outbox
-	// publishes with CloudEvent type eventType and v as its data.
+	// SaveAndPublish writes v and publishes it, if and only if stored, with
+	// CloudEvent type eventType and v as its data.
 	SaveAndPublish(ctx context.Context, key string, v any, eventType string) error
 }

@@ -12,8 +12,8 @@ import (
 
 func profileKey(id string) string { return "user|" + id }
 
-// profileRecord is the stored form of a profile and, when the outbox
-// publishes its creation, the data of user.registered: a superset of
+// profileRecord is the stored form of a profile and, published with its
+// creation, the data of user.registered: a superset of
 // contracts.UserEvent. It never holds credentials; those belong to the
 // identity provider (accounts, below, for the built-in one).
 type profileRecord struct {

@@ -93,7 +93,7 @@ func (e *FieldError) Is(target error) bool { return target == ErrInvalid }
 // Store persists profiles.
 type Store interface {
 	// CreateProfile stores p and, atomically with it, publishes
-	// user.registered on the users topic (transactional outbox).
+	// user.registered on the users topic (stored if and only if published).
 	CreateProfile(ctx context.Context, p Profile) error
 	// Profile returns a profile and its ETag, or ErrNotFound.
 	Profile(ctx context.Context, id string) (Profile, string, error)

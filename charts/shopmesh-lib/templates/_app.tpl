@@ -181,7 +181,7 @@ spec:
       annotations:
         dapr.io/enabled: "true"
         dapr.io/app-id: {{ $id | quote }}
-        # Outbox publishers need an app channel in Dapr 1.14.0; every app has one.
+        # daprd delivers invocations, subscribed events and health checks here.
         dapr.io/app-port: {{ $port | quote }}
         dapr.io/app-protocol: http
         dapr.io/config: {{ printf "shopmesh-%s" $id | quote }}

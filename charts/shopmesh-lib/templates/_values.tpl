@@ -158,7 +158,7 @@ services: {}
 {{- fail (printf "mesh.mode must be none, appmesh or lattice, not %q" (toString $v.mesh.mode)) -}}
 {{- end -}}
 {{- if ne .Release.Namespace "shopmesh" -}}
-{{- fail (printf "install into namespace shopmesh, not %q: dapr/aws/config.yaml's access control and the MSK outbox topic names (docs/aws-components.md) name it" .Release.Namespace) -}}
+{{- fail (printf "install into namespace shopmesh, not %q: dapr/aws/config.yaml's access control names it" .Release.Namespace) -}}
 {{- end -}}
 {{- toYaml $v -}}
 {{- end -}}

@@ -20,8 +20,8 @@ node_groups = {
   spot      = { instance_types = ["m7i.large", "m6i.large", "m5.large"], min_size = 0, max_size = 0, desired_size = 0 }
 }
 
-# The newest 1.14 patch (1.14.3 breaks upgrades: skip it).
-dapr_version = "1.14.5"
+# The daprd version the project builds and tests (local/daprd).
+dapr_version = "1.17.0"
 chart_versions = {
   cluster_autoscaler             = "9.52.1"
   aws_load_balancer_controller   = "1.14.1"

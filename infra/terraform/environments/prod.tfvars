@@ -22,7 +22,8 @@ node_groups = {
   spot      = { instance_types = ["m7i.xlarge", "m6i.xlarge", "m5.xlarge", "m7a.xlarge"], min_size = 0, max_size = 9, desired_size = 0 }
 }
 
-dapr_version = "1.14.5"
+# The daprd version the project builds and tests (local/daprd).
+dapr_version = "1.17.0"
 chart_versions = {
   cluster_autoscaler             = "9.52.1"
   aws_load_balancer_controller   = "1.14.1"

@@ -25,10 +25,10 @@ locals {
     },
   ]
 
-  # The queues an app reads: its own (pubsub.snssqs) and <app>-outbox
-  # (pubsub-outbox.snssqs), each with its dead-letter queue.
+  # The queue an app reads (pubsub.snssqs, if the app consumes anything),
+  # with its dead-letter queue.
   app_queues = {
-    for app in local.apps : app => [for q in [app, "${app}-outbox"] : q if contains(keys(local.sqs_subscriptions), q)]
+    for app in local.apps : app => contains(keys(local.sqs_subscriptions), app) ? [app] : []
   }
   snssqs_statements = {
     for app in local.apps : app => length(local.sns_topics) > 0 ? concat(

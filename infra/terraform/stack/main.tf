@@ -22,22 +22,15 @@ locals {
   apps = ["gateway", "users", "catalog", "inventory", "orders", "payments", "notifications", "search"]
 
   # Which apps keep their state where (components/aws and the chosen alternatives).
-  rds_apps      = concat(["users", "orders", "payments"], [for a in ["catalog", "notifications"] : a if contains(var.component_alternatives, "${a}-store.rds")])
-  docdb_apps    = [for a in ["catalog", "notifications"] : a if !contains(var.component_alternatives, "${a}-store.rds")]
-  snssqs        = contains(var.component_alternatives, "pubsub.snssqs")
-  outbox_snssqs = contains(var.component_alternatives, "pubsub-outbox.snssqs")
+  rds_apps   = concat(["users", "orders", "payments"], [for a in ["catalog", "notifications"] : a if contains(var.component_alternatives, "${a}-store.rds")])
+  docdb_apps = [for a in ["catalog", "notifications"] : a if !contains(var.component_alternatives, "${a}-store.rds")]
+  snssqs     = contains(var.component_alternatives, "pubsub.snssqs")
 
-  # Topics (internal/contracts): one per aggregate, its dead-letter topic, and
-  # Dapr's internal outbox topics <namespace><app id><topic>outbox of the
-  # stores that publish every write (namespace shopmesh).
+  # Topics (internal/contracts): one per aggregate and its dead-letter topic.
+  # The services publish their events themselves (the kit's outbox, records
+  # in each service's own state store), so Dapr has no internal outbox topics.
   business_topics = ["catalog", "users", "orders", "inventory", "payments"]
-  outbox = {
-    catalog  = "catalog"
-    users    = "users"
-    orders   = "orders"
-    payments = "payments"
-  }
-  outbox_topics = { for app, topic in local.outbox : app => "shopmesh${app}${topic}outbox" }
+  topics          = concat(local.business_topics, [for t in local.business_topics : "${t}-deadletter"])
 
   # The topics each app consumes (the checkout saga in the design): keep in
   # step with the apps' subscriptions. Used for the SNS/SQS subscriptions and
@@ -49,25 +42,14 @@ locals {
     notifications = ["orders", "users"]
     search        = ["catalog"]
   })
-  # SNS/SQS entities of the alternatives: pubsub.snssqs reads each consuming
-  # app's topics from a queue named after the app; pubsub-outbox.snssqs reads
-  # each publisher's outbox topic from a queue <app>-outbox of its own (a
-  # component handed the other's topics could not deliver them).
-  sns_topics = concat(
-    local.snssqs ? concat(local.business_topics, [for t in local.business_topics : "${t}-deadletter"]) : [],
-    local.outbox_snssqs ? values(local.outbox_topics) : [],
-  )
-  sqs_subscriptions = merge(
-    { for app, topics in local.consumes : app => topics if local.snssqs },
-    { for app, topic in local.outbox_topics : "${app}-outbox" => [topic] if local.outbox_snssqs },
-  )
-  # MSK keeps the topics of whichever pub/sub stays on it; with both on
-  # SNS/SQS there is no cluster at all.
-  kafka_topics = concat(
-    local.snssqs ? [] : concat(local.business_topics, [for t in local.business_topics : "${t}-deadletter"]),
-    local.outbox_snssqs ? [] : values(local.outbox_topics),
-  )
-  kafka = length(local.kafka_topics) > 0
+  # SNS/SQS entities of the pubsub.snssqs alternative: each consuming app
+  # reads its topics from a queue named after the app.
+  sns_topics        = local.snssqs ? local.topics : []
+  sqs_subscriptions = { for app, topics in local.consumes : app => topics if local.snssqs }
+  # MSK holds the topics unless pub/sub runs on SNS/SQS; then there is no
+  # cluster at all.
+  kafka_topics = local.snssqs ? [] : local.topics
+  kafka        = length(local.kafka_topics) > 0
 
   api_origin_host = "origin.${var.domain}"
 }
@@ -201,7 +183,7 @@ module "msk" {
 }
 
 module "messaging" {
-  count             = local.snssqs || local.outbox_snssqs ? 1 : 0
+  count             = local.snssqs ? 1 : 0
   source            = "../modules/messaging"
   topics            = local.sns_topics
   subscriptions     = local.sqs_subscriptions

@@ -68,7 +68,7 @@ output "opensearch_endpoint" {
 }
 
 output "kafka_topics" {
-  description = "Topics to create on MSK before the apps start (auto-creation is off); the outbox topics (shopmesh…outbox) need more partitions, see docs/deploy-aws.md."
+  description = "Topics to create on MSK before the apps start (auto-creation is off): the business topics and their dead-letter topics."
   value       = local.kafka_topics
 }
 

@@ -60,7 +60,7 @@ variable "node_groups" {
 }
 
 variable "dapr_version" {
-  description = "Dapr control plane chart, the newest 1.14 patch."
+  description = "Dapr control plane chart version (the version of the daprd the project builds and tests: 1.17.0)."
   type        = string
 }
 
@@ -131,11 +131,11 @@ variable "msk" {
 }
 
 variable "component_alternatives" {
-  description = "Files of components/aws-alternatives the charts use instead of the defaults (catalog-store.rds, notifications-store.rds, pubsub.snssqs, pubsub-outbox.snssqs); Terraform creates what they need."
+  description = "Files of components/aws-alternatives the charts use instead of the defaults (catalog-store.rds, notifications-store.rds, pubsub.snssqs); Terraform creates what they need."
   type        = list(string)
   validation {
-    condition     = alltrue([for a in var.component_alternatives : contains(["catalog-store.rds", "notifications-store.rds", "pubsub.snssqs", "pubsub-outbox.snssqs"], a)])
-    error_message = "Alternatives are catalog-store.rds, notifications-store.rds, pubsub.snssqs and pubsub-outbox.snssqs."
+    condition     = alltrue([for a in var.component_alternatives : contains(["catalog-store.rds", "notifications-store.rds", "pubsub.snssqs"], a)])
+    error_message = "Alternatives are catalog-store.rds, notifications-store.rds and pubsub.snssqs."
   }
 }
 

@@ -20,11 +20,11 @@ import (
 	"github.com/shopmesh/shopmesh/internal/platform/daprx/daprxtest"
 )
 
-// These tests run the kit against a real daprd 1.14.0 and the local Redis
+// These tests run the kit against a real daprd and the local Redis
 // and PostgreSQL (`go tool task infra:up`). `go tool task test` sets
 // SHOPMESH_INTEGRATION=1; without it they skip.
 
-// components writes the test's own resources: an outbox-enabled Redis store,
+// components writes the test's own resources: a Redis store,
 // a PostgreSQL store in the catalog database (own table prefix), Redis
 // pub/sub. Names and topic are unique per run, so runs do not interfere.
 func components(t *testing.T, run string) string {
@@ -41,9 +41,6 @@ spec:
   metadata:
   - {name: redisHost, value: "127.0.0.1:16379"}
   - {name: keyPrefix, value: "kittest-%[1]s"}
-  - {name: outboxPublishPubsub, value: pubsub}
-  - {name: outboxPublishTopic, value: "kittest-%[1]s"}
-  - {name: outboxDiscardWhenMissingState, value: "true"}
 `, run),
 		"postgres.yaml": fmt.Sprintf(`apiVersion: dapr.io/v1alpha1
 kind: Component
@@ -136,23 +133,6 @@ func TestStateAgainstRealStores(t *testing.T) {
 	}
 }
 
-func TestOutboxTransactionIsDelivered(t *testing.T) {
-	h := start(t)
-	ctx := context.Background()
-	st := daprx.NewState(h.client, "kv-redis")
-	require.NoError(t, st.Transact(ctx, daprx.Op{Key: "t1", Value: thing{"outboxed", 7}, Metadata: map[string]string{"type": "thing.saved"}}))
-
-	select {
-	case e := <-h.events:
-		assert.Equal(t, "thing.saved", e.Type)
-		var got thing
-		require.NoError(t, e.Decode(&got))
-		assert.Equal(t, thing{"outboxed", 7}, got)
-	case <-time.After(30 * time.Second):
-		t.Fatal("the outbox event was not delivered")
-	}
-}
-
 func TestPublishAndSubscribe(t *testing.T) {
 	h := start(t)
 	pub := daprx.NewPublisher(h.client)
@@ -164,6 +144,29 @@ func TestPublishAndSubscribe(t *testing.T) {
 		assert.Equal(t, thing{"published", 1}, got)
 	case <-time.After(20 * time.Second):
 		t.Fatal("the event was not delivered")
+	}
+}
+
+// Send keeps the message's id as the CloudEvent id, so a message sent twice
+// (the outbox's recovery may) reaches consumers with one id.
+func TestSendKeepsTheMessageID(t *testing.T) {
+	h := start(t)
+	pub := daprx.NewPublisher(h.client)
+	m := daprx.Message{ID: "0193f2a4-0000-7000-8000-00000000abcd", Topic: h.cfg.ID, Type: "thing.saved", Key: "k1", Data: []byte(`{"name":"sent","n":2}`)}
+	for range 2 {
+		require.NoError(t, pub.Send(context.Background(), m))
+	}
+	for range 2 {
+		select {
+		case e := <-h.events:
+			assert.Equal(t, m.ID, e.ID)
+			assert.Equal(t, "thing.saved", e.Type)
+			var got thing
+			require.NoError(t, e.Decode(&got))
+			assert.Equal(t, thing{"sent", 2}, got)
+		case <-time.After(20 * time.Second):
+			t.Fatal("the message was not delivered")
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 package daprx
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -38,6 +39,31 @@ func (p *Publisher) Publish(ctx context.Context, topic, eventType, key string, d
 	}
 	if err := p.client.PublishEvent(ctx, p.pubsub, topic, data, dapr.PublishEventWithMetadata(meta)); err != nil {
 		return fmt.Errorf("publish %s on %s: %w", eventType, topic, err)
+	}
+	return nil
+}
+
+// Message is one event to publish with an id of its own, which becomes the
+// CloudEvent id: a message sent twice (the outbox's recovery may) reaches
+// consumers with the same id both times.
+type Message struct {
+	ID    string          `json:"id"`
+	Topic string          `json:"topic"`
+	Type  string          `json:"type"`
+	Key   string          `json:"key,omitempty"` // partitionKey
+	Data  json.RawMessage `json:"data"`
+}
+
+// Send publishes m.
+func (p *Publisher) Send(ctx context.Context, m Message) error {
+	meta := map[string]string{"cloudevent.type": m.Type, "cloudevent.id": m.ID}
+	if m.Key != "" {
+		meta["partitionKey"] = m.Key
+	}
+	err := p.client.PublishEvent(ctx, p.pubsub, m.Topic, []byte(m.Data),
+		dapr.PublishEventWithContentType("application/json"), dapr.PublishEventWithMetadata(meta))
+	if err != nil {
+		return fmt.Errorf("publish %s %s on %s: %w", m.Type, m.ID, m.Topic, err)
 	}
 	return nil
 }
@@ -198,31 +224,24 @@ func deliver(log *slog.Logger, h func(context.Context, Event) error) gin.Handler
 	}
 }
 
-// event unwraps the data: an object as is; a string holding JSON (what Dapr
-// 1.14's outbox delivers, as text/plain) parsed once more; or data_base64.
+// event unwraps the data: a JSON object as is, or data_base64 holding one.
+// Every event of ours carries an object; anything else is poison.
 func (ce cloudEvent) event() (Event, error) {
 	ev := Event{ID: ce.ID, Type: ce.Type, Source: ce.Source, Topic: ce.Topic}
 	if ce.Time != "" {
 		ev.Time, _ = time.Parse(time.RFC3339Nano, ce.Time)
 	}
-	switch {
-	case ce.DataBase64 != "":
+	ev.Data = ce.Data
+	if ce.DataBase64 != "" {
 		b, err := base64.StdEncoding.DecodeString(ce.DataBase64)
 		if err != nil {
 			return ev, fmt.Errorf("%w: data_base64: %v", ErrDrop, err)
 		}
 		ev.Data = b
-	case len(ce.Data) > 0 && ce.Data[0] == '"':
-		var s string
-		if err := json.Unmarshal(ce.Data, &s); err != nil {
-			return ev, fmt.Errorf("%w: data: %v", ErrDrop, err)
-		}
-		ev.Data = json.RawMessage(s)
-	default:
-		ev.Data = ce.Data
 	}
-	if !json.Valid(ev.Data) {
-		return ev, fmt.Errorf("%w: data is not JSON", ErrDrop)
+	ev.Data = bytes.TrimSpace(ev.Data)
+	if len(ev.Data) == 0 || ev.Data[0] != '{' || !json.Valid(ev.Data) {
+		return ev, fmt.Errorf("%w: data is not a JSON object", ErrDrop)
 	}
 	return ev, nil
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	dapr "github.com/dapr/go-sdk/client"
 	"google.golang.org/grpc/codes"
@@ -169,8 +168,13 @@ func (s *State) Delete(ctx context.Context, key, etag string) error {
 	return s.wrap("delete", key, err)
 }
 
-// transactTimeout bounds a transaction that its caller no longer waits for.
-const transactTimeout = 15 * time.Second
+// DeleteBulk removes keys in one call, without ETags.
+func (s *State) DeleteBulk(ctx context.Context, keys []string) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	return s.wrap("bulk delete", fmt.Sprintf("(%d keys)", len(keys)), s.client.DeleteBulkState(ctx, s.store, keys, nil))
+}
 
 // Op is one operation of a transaction.
 type Op struct {
@@ -182,9 +186,9 @@ type Op struct {
 	Metadata map[string]string
 }
 
-// Transact applies ops atomically (as far as the store allows: Redis has no
-// rollback). With an outbox-enabled store every upsert is also published;
-// Metadata keys are copied into that CloudEvent verbatim (e.g. "type").
+// Transact applies ops atomically as far as the store allows: Redis checks
+// each operation's ETag on its own and has no rollback, so a refused
+// transaction may have written its other operations.
 func (s *State) Transact(ctx context.Context, ops ...Op) error {
 	pops := make([]*dapr.StateOperation, 0, len(ops))
 	for _, op := range ops {
@@ -207,23 +211,24 @@ func (s *State) Transact(ctx context.Context, ops ...Op) error {
 		}
 		pops = append(pops, &dapr.StateOperation{Type: typ, Item: item})
 	}
-	// On an outbox store Dapr 1.14 publishes a transaction's events before it
-	// commits, and a transaction abandoned half-way because the caller gave
-	// up (a client timeout) leaves events that the sidecar polls for and
-	// discards, holding a pub/sub worker each. Once sent, it runs to its end.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), transactTimeout)
-	defer cancel()
 	return s.wrap("transaction", fmt.Sprintf("(%d ops)", len(ops)), s.client.ExecuteStateTransaction(ctx, s.store, nil, pops))
 }
 
 // wrap maps ETag mismatches to ErrConflict: single writes report them as
-// gRPC Aborted, transactions (Dapr 1.14) only in the message of an Internal.
+// gRPC Aborted, transactions only in the message of an Internal: "etag
+// mismatch" from most stores, and from Redis the error its ETag-checking
+// script raises ("failed to set key …", "failed to delete …").
 func (s *State) wrap(op, key string, err error) error {
 	if err == nil {
 		return nil
 	}
-	if status.Code(err) == codes.Aborted || strings.Contains(err.Error(), "etag mismatch") {
+	if status.Code(err) == codes.Aborted || conflictMessage(err.Error()) {
 		return fmt.Errorf("%s %s/%s: %w", op, s.store, key, ErrConflict)
 	}
 	return fmt.Errorf("%s %s/%s: %w", op, s.store, key, err)
+}
+
+func conflictMessage(msg string) bool {
+	return strings.Contains(msg, "etag mismatch") ||
+		strings.Contains(msg, "user_script") && (strings.Contains(msg, "failed to set key") || strings.Contains(msg, "failed to delete"))
 }

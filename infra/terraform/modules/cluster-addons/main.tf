@@ -1,6 +1,7 @@
 # What the cluster needs before ShopMesh's charts: the Dapr control plane
-# (pinned 1.14 patch, mTLS on), a default gp3 StorageClass, the cluster
-# autoscaler, the AWS Load Balancer Controller (the gateway's Ingress), the
+# (pinned to 1.17.0, the daprd version the project builds and tests; mTLS
+# on), a default gp3 StorageClass, the cluster autoscaler, the AWS Load
+# Balancer Controller (the gateway's Ingress), the
 # Secrets Store CSI driver with the AWS provider (secrets as files and synced
 # Secrets for the migration Jobs and the apps' secretEnv), and optionally the
 # AWS Gateway API Controller for VPC Lattice. Each controller calling AWS has
@@ -124,8 +125,9 @@ resource "helm_release" "dapr" {
       logAsJson         = true
       mtls              = { enabled = true }
       priorityClassName = "system-cluster-critical"
-      # ShopMesh uses neither the Jobs API nor scheduler reminders. The
-      # StatefulSet stays (scaled to 0): the 1.14 injector waits for it.
+      # ShopMesh uses neither the Jobs API, workflows nor actor reminders.
+      # With the scheduler off, the 1.17 chart renders no scheduler
+      # StatefulSet and the injector gives the sidecars no scheduler address.
       scheduler = { enabled = false }
     }
     dapr_scheduler = {

@@ -24,7 +24,7 @@ variable "oidc_issuer" {
 }
 
 variable "dapr_version" {
-  description = "Dapr control plane Helm chart, pinned to the newest 1.14 patch (skip 1.14.3: its scheduler volume change breaks upgrades)."
+  description = "Dapr control plane Helm chart version, pinned to 1.17.0 (the daprd version the project builds from the module proxy and tests)."
   type        = string
 }
 

@@ -1,7 +1,7 @@
 # Amazon DocumentDB for catalog-store and notifications-store (state.mongodb):
-# TLS required, replica set rs0 (transactions, needed by the outbox). The
-# apps' users (catalog, notifications; database of the same name, role
-# readWrite) are created with mongosh from inside the VPC with the master
+# TLS required, replica set rs0 (transactions: the kit's outbox writes its
+# record in the app's own state transaction). The apps' users (catalog,
+# notifications; database of the same name, role readWrite) are created with mongosh from inside the VPC with the master
 # password (docs/deploy-aws.md): Terraform cannot reach the cluster. Their
 # passwords are generated here and stored as
 #   shopmesh/<env>/<app>/docdb-password   (alphanumeric: no URI escaping needed)

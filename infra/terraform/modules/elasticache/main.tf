@@ -1,5 +1,5 @@
 # ElastiCache for Redis OSS, cluster mode DISABLED (Dapr's multi-key
-# transactions and the outbox marker need one keyspace), Multi-AZ with
+# transactions need one keyspace), Multi-AZ with
 # automatic failover, TLS in transit, AUTH token, encrypted at rest. Carts
 # (cart-store) use database 0; the gateway's cache and rate limits use 1.
 

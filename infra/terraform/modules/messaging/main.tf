@@ -1,10 +1,9 @@
-# SNS/SQS for the pub/sub alternatives (components/aws-alternatives/
-# pubsub.snssqs.yaml and pubsub-outbox.snssqs.yaml, disableEntityManagement:
-# Dapr creates nothing): an SNS topic per topic name, an SQS queue per key of
-# subscriptions (an app id, or <app id>-outbox), each with a dead-letter queue
-# <queue>-deadletter after max_receive_count receives, and the queues
-# subscribed to their topics. Names carry no environment: one AWS account (or
-# region) per environment.
+# SNS/SQS for the pub/sub alternative (components/aws-alternatives/
+# pubsub.snssqs.yaml, disableEntityManagement: Dapr creates nothing): an SNS
+# topic per topic name, an SQS queue per key of subscriptions (an app id,
+# Dapr's consumerID), each with a dead-letter queue <queue>-deadletter after
+# max_receive_count receives, and the queues subscribed to their topics. Names
+# carry no environment: one AWS account (or region) per environment.
 
 locals {
   pairs = merge([

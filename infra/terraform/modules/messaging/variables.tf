@@ -1,10 +1,10 @@
 variable "topics" {
-  description = "Topic names as Dapr publishes them (business, dead-letter and outbox topics; only [A-Za-z0-9_-])."
+  description = "Topic names as Dapr publishes them (business and dead-letter topics; only [A-Za-z0-9_-])."
   type        = list(string)
 }
 
 variable "subscriptions" {
-  description = "For each app id (its SQS queue, Dapr's consumerID), the topics it consumes, its own outbox topic included."
+  description = "For each app id (its SQS queue, Dapr's consumerID), the topics it consumes."
   type        = map(list(string))
 }
 

@@ -1,3 +1,0 @@
-module github.com/cenkalti/backoff/v4
-
-go 1.18
