@@ -3,6 +3,7 @@ package outbox
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"time"
@@ -30,6 +31,13 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 		Sweep:     l.Duration("OUTBOX_SWEEP", 5*time.Second),
 		TxTimeout: l.Duration("OUTBOX_TX_TIMEOUT", 10*time.Second),
 		Skew:      l.Duration("OUTBOX_CLOCK_SKEW", 5*time.Second),
+	}
+	switch fp := l.String("OUTBOX_FAILPOINT", ""); fp {
+	case "":
+	case "exit-after-commit":
+		cfg.ExitAfterCommit = true
+	default:
+		return cfg, fmt.Errorf("outbox: OUTBOX_FAILPOINT %q: want exit-after-commit or nothing", fp)
 	}
 	if err := l.Err(); err != nil {
 		return cfg, err

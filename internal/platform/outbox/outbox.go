@@ -29,6 +29,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strconv"
 	"sync"
 	"time"
@@ -84,7 +85,15 @@ type Config struct {
 	TxTimeout time.Duration
 	// Skew is how far clocks of two processes may differ.
 	Skew time.Duration
+	// ExitAfterCommit is a failpoint for tests of the recovery: the process
+	// exits right after a transaction with events commits, before anything
+	// is published, as a SIGKILL at that moment would leave it. Never set
+	// in production (OUTBOX_FAILPOINT=exit-after-commit).
+	ExitAfterCommit bool
 }
+
+// failpointExitCode is the exit status of the ExitAfterCommit failpoint.
+const failpointExitCode = 86
 
 // record is what a slot holds: the events of one committed transaction.
 type record struct {
@@ -99,7 +108,8 @@ type Outbox struct {
 	cfg   Config
 	log   *slog.Logger
 	now   func() time.Time
-	owner string // this process, for as long as it lives
+	exit  func(code int) // os.Exit but in tests
+	owner string         // this process, for as long as it lives
 
 	free chan int // slots free to take
 	done chan int // slots whose events are out; their records go next
@@ -114,7 +124,7 @@ type Outbox struct {
 // New returns an outbox on store. Start it (Run) before Transact.
 func New(store Store, pub Publisher, cfg Config, log *slog.Logger) *Outbox {
 	o := &Outbox{
-		store: store, pub: pub, cfg: cfg, log: log, now: time.Now,
+		store: store, pub: pub, cfg: cfg, log: log, now: time.Now, exit: os.Exit,
 		owner:   uuid.NewString(),
 		free:    make(chan int, cfg.Slots),
 		done:    make(chan int, cfg.Slots),
@@ -173,6 +183,11 @@ func (o *Outbox) Transact(ctx context.Context, events []Event, ops ...daprx.Op) 
 		}
 		o.free <- slot
 		return err
+	}
+	if o.cfg.ExitAfterCommit {
+		o.log.ErrorContext(ctx, "outbox: failpoint exit-after-commit: exiting before the publish", "key", key)
+		o.exit(failpointExitCode)
+		return nil
 	}
 	o.publish(tctx, slot, rec)
 	return nil

@@ -438,4 +438,34 @@ func TestLoadConfig(t *testing.T) {
 	require.Error(t, err)
 	_, err = LoadConfig(env(map[string]string{"OUTBOX_SWEEP": "soon"}))
 	require.Error(t, err)
+
+	cfg, err = LoadConfig(env(map[string]string{"OUTBOX_FAILPOINT": "exit-after-commit"}))
+	require.NoError(t, err)
+	assert.True(t, cfg.ExitAfterCommit)
+	_, err = LoadConfig(env(map[string]string{"OUTBOX_FAILPOINT": "crash"}))
+	require.ErrorContains(t, err, "OUTBOX_FAILPOINT")
+}
+
+// The failpoint leaves the store as a SIGKILL between commit and publish
+// would, and the restart of the instance publishes the event.
+func TestExitAfterCommitFailpoint(t *testing.T) {
+	st, pub, clk := newMemStore(true), &memPub{}, &clock{t: time.Now()}
+	cfg := testConfig("host-1/orders")
+	cfg.ExitAfterCommit = true
+	o := New(st, pub, cfg, slog.New(slog.DiscardHandler))
+	o.now = clk.now
+	exited := -1
+	o.exit = func(code int) { exited = code }
+	require.NoError(t, o.claim(context.Background()))
+
+	require.NoError(t, o.Transact(context.Background(), []Event{{Topic: "orders", Type: "order.placed"}}, daprx.Op{Key: "o1", Value: 1}))
+	assert.Equal(t, failpointExitCode, exited)
+	assert.Empty(t, pub.messages(), "nothing was published")
+	assert.Equal(t, 1, st.count("outbox|"), "the record was committed")
+
+	cfg.ExitAfterCommit = false
+	restarted := New(st, pub, cfg, slog.New(slog.DiscardHandler))
+	restarted.now = clk.now
+	require.NoError(t, restarted.claim(context.Background()))
+	assert.Len(t, pub.messages(), 1)
 }
