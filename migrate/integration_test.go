@@ -61,7 +61,7 @@ func TestIntegration(t *testing.T) {
 	var marker string
 	require.NoError(t, connA.QueryRow(ctx,
 		"SELECT value FROM dapr_metadata WHERE key = 'migrations-state-v2-'").Scan(&marker))
-	assert.Equal(t, "1", marker)
+	assert.Equal(t, "2", marker, "Dapr's migration level of contrib v1.17.3")
 	// Dapr's write path: an upsert with a server-side etag, as the role itself.
 	_, err = connA.Exec(ctx, `INSERT INTO state (key, value, etag) VALUES ('k', '\x01', gen_random_uuid())`)
 	require.NoError(t, err)

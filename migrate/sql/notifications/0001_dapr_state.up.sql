@@ -1,8 +1,8 @@
--- Tables of Dapr's state.postgresql v2 component (components-contrib v1.14.0)
+-- Tables of Dapr's state.postgresql v2 component (its migration 1)
 -- with its defaults: tablePrefix "" and metadataTableName "dapr_metadata".
 -- They are created here exactly as Dapr's own migration would create them,
--- and the marker row records Dapr's migration level 1 as done, so the
--- sidecar finds nothing to migrate and its role needs no DDL at run time.
+-- and the marker row records Dapr's migration level 1 as done; 0002 brings
+-- them to level 2 (components-contrib v1.17.3).
 -- gen_random_uuid() is in core PostgreSQL since 13 (no pgcrypto needed).
 
 CREATE TABLE IF NOT EXISTS dapr_metadata (
