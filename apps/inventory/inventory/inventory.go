@@ -4,7 +4,7 @@
 // written one key at a time), Publisher and Catalog.
 //
 // Every write is a single-key write guarded by an ETag, never a state
-// transaction: DynamoDB transactions in Dapr 1.14.0 ignore ETags. The
+// transaction (see the store package: DynamoDB's are not guarded enough). The
 // all-or-nothing reservation of an order's lines therefore works like this:
 //
 //   - The reservation record (one key per order) is the order's state

@@ -28,7 +28,7 @@ import (
 )
 
 // These tests run the inventory (store, domain, subscriptions, HTTP
-// routes) in the test process beside a real daprd 1.14.0: the store on the
+// routes) in the test process beside a real daprd: the store on the
 // local Redis (own key prefix per run), pub/sub in memory (so nothing
 // reaches the running stack's topics), and the reservation-sweep cron
 // binding firing every second. `go tool task test` sets

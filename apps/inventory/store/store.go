@@ -1,7 +1,9 @@
 // Package store keeps the inventory in the Dapr state store
 // contracts.InventoryStore (Redis locally, DynamoDB on AWS). It writes one
-// key at a time, with ETags, and never in a state transaction: DynamoDB
-// transactions in Dapr 1.14.0 ignore ETags.
+// key at a time, with ETags, and never in a state transaction: in Dapr's
+// DynamoDB store (components-contrib v1.17.3) a transaction's deletes carry
+// no ETag condition and a refused condition is a plain error, and dynalite,
+// the local stand-in, has no transactions.
 package store
 
 import (

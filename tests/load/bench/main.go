@@ -67,6 +67,7 @@ type options struct {
 	step       time.Duration
 	settle     time.Duration
 	shopperGap time.Duration
+	products   int
 	signups    int
 	criteria   criteria
 	procDir    string // the proc file system: /proc but in tests
@@ -85,6 +86,7 @@ func (o *options) register(fs *flag.FlagSet, getenv func(string) string) {
 	// shopper checks out more often than the checkout scenario's one per
 	// 10 s: 400/s needs 1,600 shoppers rather than 4,000.
 	fs.DurationVar(&o.shopperGap, "shopper-gap", 4*time.Second, "time between one shopper's checkouts: a step has rate × this shoppers (at least 20); requests slower than half of it leave no shopper ready, and the ticks they miss count as noans")
+	fs.IntVar(&o.products, "products", 1, "products each step sells, every shopper always the same one: 1 is a flash sale where every order contends for one stock record")
 	fs.IntVar(&o.signups, "signup-workers", 4, "sign-ups at once (each hashes a password with argon2id)")
 	o.procDir = "/proc"
 }
@@ -180,8 +182,8 @@ func run(ctx context.Context, o options, out io.Writer, logger *log.Logger) erro
 	if err != nil {
 		return err
 	}
-	if o.step <= 0 || o.settle <= 0 || o.shopperGap <= 0 || o.criteria.P99 <= 0 {
-		return errors.New("step, settle, shopper-gap and p99 must be positive")
+	if o.step <= 0 || o.settle <= 0 || o.shopperGap <= 0 || o.criteria.P99 <= 0 || o.products <= 0 {
+		return errors.New("step, settle, shopper-gap, p99 and products must be positive")
 	}
 	local, err := o.shop.GatewayIsLocal()
 	if err != nil {
@@ -269,10 +271,12 @@ func runStep(ctx context.Context, o options, pool *shop.Pool, cpu *cpuMeter, rat
 	defer admin.Close()
 	// Two units per order leave room for add-to-carts repeated after a
 	// lost answer.
-	units := int64(math.Ceil(rate*o.step.Seconds()))*2 + 100
-	product, err := admin.CreateProduct(ctx, units)
-	if err != nil {
-		return nil, err
+	units := int64(math.Ceil(rate*o.step.Seconds()/float64(o.products)))*2 + 100
+	products := make([]string, o.products)
+	for i := range products {
+		if products[i], err = admin.CreateProduct(ctx, units); err != nil {
+			return nil, err
+		}
 	}
 	need := shoppersFor(rate, o.shopperGap)
 	if grow := need - pool.Len(); grow > 0 {
@@ -287,7 +291,7 @@ func runStep(ctx context.Context, o options, pool *shop.Pool, cpu *cpuMeter, rat
 		return nil, err
 	}
 
-	load := shop.Load{Gateway: o.shop.Gateway, Rate: rate, Duration: o.step, ProductID: product, Shoppers: pool.Shoppers(need)}
+	load := shop.Load{Gateway: o.shop.Gateway, Rate: rate, Duration: o.step, Products: products, Shoppers: pool.Shoppers(need)}
 	if err := shop.Prepare(ctx, load); err != nil {
 		return nil, err
 	}
@@ -295,7 +299,7 @@ func runStep(ctx context.Context, o options, pool *shop.Pool, cpu *cpuMeter, rat
 	if err != nil {
 		return nil, err
 	}
-	logger.Printf("%g/s: placing orders for %s with %d shoppers (product %s, %d units)", rate, o.step, need, product, units)
+	logger.Printf("%g/s: placing orders for %s with %d shoppers (%d product(s), %d units each)", rate, o.step, need, len(products), units)
 	ran, err := shop.Run(ctx, load)
 	if err != nil {
 		return nil, err
@@ -334,7 +338,7 @@ func runStep(ctx context.Context, o options, pool *shop.Pool, cpu *cpuMeter, rat
 		Settle: settled.Took, CPU: cpuByGroup,
 	}
 	logStep(logger, rate, ran, sum, settled)
-	if err := pool.EmptyCarts(ctx, product); err != nil {
+	if err := pool.EmptyCarts(ctx, products); err != nil {
 		return nil, err
 	}
 	return res, nil

@@ -49,6 +49,7 @@ func testOptions(t *testing.T, gateway, rates string) options {
 		step:       200 * time.Millisecond,
 		settle:     time.Second,
 		shopperGap: time.Second,
+		products:   2,
 		signups:    8,
 		criteria:   defaultCriteria,
 		procDir:    fakeProc(t, false),
@@ -75,7 +76,7 @@ func TestRunStepsUpAndNamesTheHighestPassingRate(t *testing.T) {
 	assert.Regexp(t, `apps\s+gateway\s+1\s+0\.00\s+0\.00\n`, text)
 	assert.Contains(t, text, "highest rate at which every accepted order settled with p99 <= 1s: 40/s\n")
 	assert.Zero(t, g.Overlaps())
-	assert.Equal(t, 2, g.Answered("POST /api/v1/products"), "a product per step")
+	assert.Equal(t, 4, g.Answered("POST /api/v1/products"), "the products of each step, two each")
 	assert.Equal(t, 40, g.Answered("POST /api/v1/auth/register"), "the second step signs up only the 20 shoppers more it needs")
 }
 

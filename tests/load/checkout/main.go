@@ -95,7 +95,7 @@ func run(ctx context.Context, o options, out io.Writer, logger *log.Logger) erro
 
 	logger.Printf("placing %.1f orders/s for %s", o.rate, o.duration)
 	started := time.Now()
-	ran, err := shop.Run(ctx, shop.Load{Gateway: o.shop.Gateway, Rate: o.rate, Duration: o.duration, ProductID: productID, Shoppers: pool.Shoppers(o.shoppers)})
+	ran, err := shop.Run(ctx, shop.Load{Gateway: o.shop.Gateway, Rate: o.rate, Duration: o.duration, Products: []string{productID}, Shoppers: pool.Shoppers(o.shoppers)})
 	if err != nil {
 		return err
 	}

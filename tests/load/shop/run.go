@@ -21,10 +21,13 @@ import (
 // and check out, Rate checkouts per second for Duration. Checkouts and
 // add-to-carts alternate, so twice as many requests go out.
 type Load struct {
-	Gateway   string
-	Rate      float64
-	Duration  time.Duration
-	ProductID string
+	Gateway  string
+	Rate     float64
+	Duration time.Duration
+	// Products are what the shoppers buy: each always the same one of
+	// them (ProductFor). One product is a flash sale, where every order
+	// contends for one stock record; several spread the orders.
+	Products []string
 	// Shoppers take turns; a shopper has at most one request in flight,
 	// since a cart is one per customer and an add racing a checkout would
 	// change what the order holds. Half of them wait to check out, half
@@ -94,8 +97,8 @@ func Prepare(ctx context.Context, l Load) error {
 		}
 	}
 	fill := empty[:min(max(len(l.Shoppers)/2-full, 0), len(empty))]
-	body := map[string]any{"product_id": l.ProductID, "quantity": 1}
 	return forEach(ctx, prepareWorkers, fill, func(ctx context.Context, s *Shopper) error {
+		body := map[string]any{"product_id": ProductFor(s, l.Products), "quantity": 1}
 		if err := callSetup(ctx, s.client, http.MethodPost, l.Gateway+"/api/v1/cart/items", s.token, body, nil, http.StatusOK); err != nil {
 			return fmt.Errorf("filling a cart: %w", err)
 		}
@@ -192,12 +195,13 @@ const (
 // for; a shopper whose request is answered goes to the back of one, so a
 // shopper's requests are as far apart as the rate allows.
 type driver struct {
-	byID            map[int]*Shopper
-	ready           [2]chan *Shopper // by request kind
-	ticks           atomic.Uint64
-	addURL, coURL   string
-	addBody, coBody []byte
-	run             string
+	byID          map[int]*Shopper
+	ready         [2]chan *Shopper // by request kind
+	ticks         atomic.Uint64
+	addURL, coURL string
+	addBodies     [][]byte // one per product
+	coBody        []byte
+	run           string
 
 	mu        sync.Mutex // guards the fields below
 	placed    []Placed
@@ -206,9 +210,16 @@ type driver struct {
 }
 
 func newDriver(l Load) (*driver, error) {
-	addBody, err := json.Marshal(map[string]any{"product_id": l.ProductID, "quantity": 1})
-	if err != nil {
-		return nil, fmt.Errorf("run: %w", err)
+	if len(l.Products) == 0 {
+		return nil, errors.New("run: no products to buy")
+	}
+	addBodies := make([][]byte, len(l.Products))
+	for i, id := range l.Products {
+		b, err := json.Marshal(map[string]any{"product_id": id, "quantity": 1})
+		if err != nil {
+			return nil, fmt.Errorf("run: %w", err)
+		}
+		addBodies[i] = b
 	}
 	coBody, err := json.Marshal(map[string]any{
 		"shipping_address": map[string]any{"name": "Load Shopper", "line1": "1 Load Street", "city": "Lisbon", "postal_code": "1000-001", "country": "PT"},
@@ -220,7 +231,7 @@ func newDriver(l Load) (*driver, error) {
 	d := &driver{
 		byID:   make(map[int]*Shopper, len(l.Shoppers)),
 		addURL: l.Gateway + "/api/v1/cart/items", coURL: l.Gateway + "/api/v1/checkout",
-		addBody: addBody, coBody: coBody, run: strconv.FormatInt(time.Now().UnixNano(), 36),
+		addBodies: addBodies, coBody: coBody, run: strconv.FormatInt(time.Now().UnixNano(), 36),
 	}
 	for kind := range d.ready {
 		d.ready[kind] = make(chan *Shopper, len(l.Shoppers))
@@ -236,9 +247,9 @@ func newDriver(l Load) (*driver, error) {
 // never fails, since a targeter's error would stop the whole attack.
 func (d *driver) target(t *vegeta.Target) error {
 	kind := int((d.ticks.Add(1) - 1) % 2)
-	url, body := d.coURL, d.coBody
+	url := d.coURL
 	if kind == doAdd {
-		url, body = d.addURL, d.addBody
+		url = d.addURL
 	}
 	var s *Shopper
 	select {
@@ -248,6 +259,10 @@ func (d *driver) target(t *vegeta.Target) error {
 		// counts as offered and not answered.
 		t.Method, t.URL, t.Header = http.MethodPost, url, http.Header{shopperHeader: {"-1"}}
 		return nil
+	}
+	body := d.coBody
+	if kind == doAdd {
+		body = d.addBodies[s.id%len(d.addBodies)]
 	}
 	t.Method, t.URL, t.Body = http.MethodPost, url, body
 	t.Header = http.Header{
@@ -340,3 +355,6 @@ func nextCart(cart cartState, checkout bool, code int) cartState {
 		return cartFull
 	}
 }
+
+// ProductFor is the product s buys.
+func ProductFor(s *Shopper, products []string) string { return products[s.id%len(products)] }

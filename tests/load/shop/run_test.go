@@ -30,7 +30,7 @@ func TestRunPlacesOrdersAndSettleFollowsThem(t *testing.T) {
 	require.NoError(t, pool.Grow(ctx, 10))
 	require.Equal(t, 10, pool.Len())
 
-	res, err := Run(ctx, Load{Gateway: url, Rate: 50, Duration: 400 * time.Millisecond, ProductID: "p1", Shoppers: pool.Shoppers(10)})
+	res, err := Run(ctx, Load{Gateway: url, Rate: 50, Duration: 400 * time.Millisecond, Products: []string{"p1"}, Shoppers: pool.Shoppers(10)})
 	require.NoError(t, err)
 	assert.Zero(t, f.Overlaps(), "a shopper had two requests in flight")
 	// 50 checkouts/s are 100 requests/s: 40 in 400 ms, fewer if the
@@ -65,7 +65,7 @@ func TestRunNeverGivesAShopperTwoRequestsAtOnce(t *testing.T) {
 	ctx := context.Background()
 	require.NoError(t, pool.Grow(ctx, 2))
 
-	res, err := Run(ctx, Load{Gateway: url, Rate: 20, Duration: 300 * time.Millisecond, ProductID: "p1", Shoppers: pool.Shoppers(2)})
+	res, err := Run(ctx, Load{Gateway: url, Rate: 20, Duration: 300 * time.Millisecond, Products: []string{"p1"}, Shoppers: pool.Shoppers(2)})
 	require.NoError(t, err)
 	assert.Zero(t, f.Overlaps())
 	assert.Positive(t, res.Skipped, "ticks with every shopper busy are skipped")
@@ -89,7 +89,7 @@ func TestSettleCountsOrdersStillPendingAtTheBound(t *testing.T) {
 	pool, url := startFake(t, f)
 	ctx := context.Background()
 	require.NoError(t, pool.Grow(ctx, 4))
-	res, err := Run(ctx, Load{Gateway: url, Rate: 20, Duration: 200 * time.Millisecond, ProductID: "p1", Shoppers: pool.Shoppers(4)})
+	res, err := Run(ctx, Load{Gateway: url, Rate: 20, Duration: 200 * time.Millisecond, Products: []string{"p1"}, Shoppers: pool.Shoppers(4)})
 	require.NoError(t, err)
 	require.NotEmpty(t, res.Placed)
 
@@ -106,7 +106,7 @@ func TestPrepareFillsHalfTheCartsAndEmptyCartsEmptiesThem(t *testing.T) {
 	pool, url := startFake(t, f)
 	ctx := context.Background()
 	require.NoError(t, pool.Grow(ctx, 5))
-	l := Load{Gateway: url, Rate: 10, Duration: time.Second, ProductID: "p1", Shoppers: pool.Shoppers(5)}
+	l := Load{Gateway: url, Rate: 10, Duration: time.Second, Products: []string{"p1"}, Shoppers: pool.Shoppers(5)}
 	require.NoError(t, Prepare(ctx, l))
 	require.NoError(t, Prepare(ctx, l), "a second time fills nothing more")
 	assert.Equal(t, 2, f.Answered("POST /api/v1/cart/items"))
@@ -118,7 +118,7 @@ func TestPrepareFillsHalfTheCartsAndEmptyCartsEmptiesThem(t *testing.T) {
 	}
 	assert.Equal(t, 2, full)
 
-	require.NoError(t, pool.EmptyCarts(ctx, "p1"))
+	require.NoError(t, pool.EmptyCarts(ctx, []string{"p1"}))
 	assert.Equal(t, 2, f.Answered("DELETE /api/v1/cart/items/p1"), "only the full carts are emptied")
 	for _, s := range pool.Shoppers(5) {
 		assert.Equal(t, cartEmpty, s.cart)
@@ -170,4 +170,25 @@ func TestRefreshRenewsTokensThatWouldExpire(t *testing.T) {
 		assert.True(t, strings.HasPrefix(s.refresh, "r:"), s.refresh)
 		assert.Equal(t, s.email, s.token)
 	}
+}
+
+func TestShoppersSpreadOverProducts(t *testing.T) {
+	f := &shoptest.Gateway{}
+	pool, url := startFake(t, f)
+	ctx := context.Background()
+	require.NoError(t, pool.Grow(ctx, 8))
+	products := []string{"p1", "p2"}
+	shoppers := pool.Shoppers(8)
+	seen := map[string]int{}
+	for _, s := range shoppers {
+		seen[ProductFor(s, products)]++
+		assert.Equal(t, ProductFor(s, products), ProductFor(s, products), "a shopper always buys the same product")
+	}
+	assert.Equal(t, map[string]int{"p1": 4, "p2": 4}, seen)
+
+	require.NoError(t, Prepare(ctx, Load{Gateway: url, Rate: 10, Duration: time.Second, Products: products, Shoppers: shoppers}))
+	require.NoError(t, pool.EmptyCarts(ctx, products))
+	assert.Equal(t, 4, f.Answered("DELETE /api/v1/cart/items/p1")+f.Answered("DELETE /api/v1/cart/items/p2"))
+	assert.Positive(t, f.Answered("DELETE /api/v1/cart/items/p1"))
+	assert.Positive(t, f.Answered("DELETE /api/v1/cart/items/p2"))
 }

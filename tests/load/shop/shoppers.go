@@ -128,10 +128,10 @@ func (p *Pool) tokens(ctx context.Context, s *Shopper, path string, body any) er
 }
 
 // EmptyCarts empties the carts the last run left full (about half its
-// shoppers wait to check out when it ends) by removing productID, so the
-// next step's orders hold only the next step's product. A shopper whose
+// shoppers wait to check out when it ends) by removing each shopper's
+// product, so the next step's orders hold only the next step's products. A shopper whose
 // cart cannot be emptied leaves the pool.
-func (p *Pool) EmptyCarts(ctx context.Context, productID string) error {
+func (p *Pool) EmptyCarts(ctx context.Context, products []string) error {
 	var dirty []*Shopper
 	for _, s := range p.shoppers {
 		if s.cart != cartEmpty {
@@ -141,7 +141,7 @@ func (p *Pool) EmptyCarts(ctx context.Context, productID string) error {
 	failed := make(map[*Shopper]bool)
 	var mu sync.Mutex
 	err := forEach(ctx, p.workers, dirty, func(ctx context.Context, s *Shopper) error {
-		err := callSetup(ctx, s.client, http.MethodDelete, p.gateway+"/api/v1/cart/items/"+productID, s.token, nil, nil, http.StatusOK)
+		err := callSetup(ctx, s.client, http.MethodDelete, p.gateway+"/api/v1/cart/items/"+ProductFor(s, products), s.token, nil, nil, http.StatusOK)
 		if err != nil {
 			mu.Lock()
 			failed[s] = true
