@@ -65,7 +65,7 @@ var sensitiveNameRE = regexp.MustCompile(`(?i)(password|secret|token|credential|
 // awsCredentialNames must not appear at all: daprd uses the pod's IAM role.
 var awsCredentialNames = []string{"accessKey", "secretKey", "sessionToken", "awsAccessKey", "awsSecretKey", "awsSessionToken", "useAWSIAM"}
 
-// ---- The Component schema (Dapr 1.14), decoded strictly ----
+// ---- The Component schema (Dapr 1.17.0: pkg/apis/components/v1alpha1/types.go), decoded strictly ----
 
 type component struct {
 	APIVersion string `yaml:"apiVersion"`
@@ -315,7 +315,7 @@ func TestSecretsComeFromTheSecretStore(t *testing.T) {
 				usesRef = true
 				ref := m.SecretKeyRef
 				if ref.Key != ref.Name {
-					t.Errorf("%s: %s: secretKeyRef key %q must equal name %q (the 1.14 Secrets Manager store returns {name: SecretString})", c.file, m.Name, ref.Key, ref.Name)
+					t.Errorf("%s: %s: secretKeyRef key %q must equal name %q (the Secrets Manager store without multipleKeyValuesPerSecret returns {name: SecretString})", c.file, m.Name, ref.Key, ref.Name)
 				}
 				sm := secretNameRE.FindStringSubmatch(ref.Name)
 				if sm == nil {
@@ -347,7 +347,8 @@ var emulatedAs = map[string]string{
 	// DocumentDB has no stand-in: its RDS alternative.
 	"catalog-store":       "components/aws-alternatives/catalog-store.rds.yaml",
 	"notifications-store": "components/aws-alternatives/notifications-store.rds.yaml",
-	// Secrets Manager and SES ignore `endpoint` in Dapr 1.14.
+	// SES has no `endpoint` setting (contrib v1.17.3 bindings/aws/ses); Secrets
+	// Manager honours it in v1.17.3, but no local stand-in runs for it.
 	"secretstore": "components/local/secretstore.yaml",
 	"email":       "components/local/email.yaml",
 }
@@ -563,10 +564,10 @@ func envRefs(t testing.TB, root string) []string {
 	return refs
 }
 
-// TestEnvRefsAreReadableAndDocumented: daprd 1.14 refuses envRef names that
+// TestEnvRefsAreReadableAndDocumented: daprd 1.17.0 refuses envRef names that
 // start with DAPR_, equal APP_API_TOKEN or hold a space, and on Kubernetes
-// reads only the variables passed with dapr.io/env; the docs list them for
-// the Helm chart.
+// reads only the variables passed with dapr.io/env (pkg/runtime/processor/
+// secret/secret.go isEnvVarAllowed); the docs list them for the Helm chart.
 func TestEnvRefsAreReadableAndDocumented(t *testing.T) {
 	root := repoRoot(t)
 	doc, err := os.ReadFile(filepath.Join(root, "docs/aws-components.md"))
@@ -818,9 +819,10 @@ func metadataNameProblems(contrib string, c component) []string {
 	return problems
 }
 
-// TestMetadataNamesExist catches misspelled metadata names, which daprd 1.14
+// TestMetadataNamesExist catches misspelled metadata names, which daprd 1.17.0
 // does not reject (components-contrib decodes metadata with mapstructure
-// without ErrorUnused; no runtime validation against metadata.yaml).
+// without ErrorUnused: dapr/kit v0.17.0 metadata/utils.go; no runtime
+// validation against metadata.yaml).
 func TestMetadataNamesExist(t *testing.T) {
 	root := repoRoot(t)
 	contrib := contribDir(t, root)
@@ -1005,7 +1007,8 @@ func TestAWSConfiguration(t *testing.T) {
 			t.Errorf("%s: accessControl defaultAction %q trustDomain %q, want deny/public", name, ac.DefaultAction, ac.TrustDomain)
 		}
 		for _, p := range ac.Policies {
-			// daprd 1.14 refuses to start when a policy lacks any of these.
+			// daprd 1.17.0 refuses to start when a policy lacks any of these
+			// (pkg/acl/acl.go ParseAccessControlSpec).
 			if p.TrustDomain != "public" || p.Namespace != "shopmesh" || !slices.Contains(appIDs, p.AppID) {
 				t.Errorf("%s: policy %+v needs appId (an app), trustDomain public, namespace shopmesh", name, p)
 			}

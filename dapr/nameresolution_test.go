@@ -3,7 +3,7 @@ package dapr_test
 // TestNameResolutionToleratesLateRenewals runs two real daprds with the name
 // resolution of dapr/config.yaml and freezes the callee's daprd (SIGSTOP)
 // for 1.5 s at a time, as a busy machine can: its registration renewal runs
-// late. Dapr 1.14's SQLite resolver drops a registration that was not
+// late. Dapr's SQLite resolver (1.14 to 1.17) drops a registration that was not
 // renewed within updateInterval in whole seconds; with its default timeout
 // (1s) a late renewal often leaves the callee unresolvable and callers get
 // "no host found". With the stack's settings it must never happen.

@@ -31,7 +31,7 @@ import (
 )
 
 // This test runs the notifications app in the test process beside a real
-// daprd 1.14.0 with the real `email` binding (bindings.smtp) pointed at a
+// daprd with the real `email` binding (bindings.smtp) pointed at a
 // mailpit of its own (free ports, temporary database), its store on the
 // local PostgreSQL (notifications database, own table prefix) and an
 // in-memory pub/sub, so no other app sees its events nor it theirs. It

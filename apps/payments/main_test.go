@@ -59,9 +59,7 @@ func deliver(t *testing.T, h http.Handler, path, envelope string) string {
 	return out.Status
 }
 
-// envelope is a CloudEvent as Dapr delivers it. asString puts the data in
-// as a JSON string with text/plain, which is how Dapr 1.14's outbox
-// delivers events published over gRPC (orders publishes order.placed so).
+// envelope is a CloudEvent as Dapr delivers it.
 func envelope(t *testing.T, typ string, data any) string {
 	t.Helper()
 	b, err := json.Marshal(data)

@@ -1,5 +1,5 @@
 // Package awsemutest checks the aws-emulated profile's stand-ins against a
-// real daprd 1.14.0 (.local/bin/daprd): state.aws.dynamodb on dynalite and
+// real daprd (.local/bin/daprd): state.aws.dynamodb on dynalite and
 // pubsub.aws.snssqs on fauxqs, with the Dapr features ShopMesh relies on.
 // It skips unless SHOPMESH_AWS_EMULATORS=1, and expects the emulators up:
 //
@@ -160,7 +160,7 @@ func TestDynamoDBState(t *testing.T) {
 	assert.JSONEq(t, `{"available":4}`, res.body)
 
 	// first-write without an ETag: allowed on a new key, refused on an
-	// existing one. Dapr 1.14's DynamoDB store maps a failed condition to an
+	// existing one. Dapr's DynamoDB store (contrib v1.17.3, Set) maps a failed condition to an
 	// ETag mismatch only when the request had an ETag, so this refusal is a
 	// plain error (HTTP 500), as it would be on AWS: daprx's Create/Write
 	// tell it from a failure by reading the key.

@@ -169,7 +169,7 @@ func TestProfilesDifferOnlyInTheirComponents(t *testing.T) {
 	}
 }
 
-// The Dapr configuration of every app keeps Dapr 1.14's SQLite name
+// The Dapr configuration of every app keeps Dapr's SQLite name
 // resolution from failing the stack (see dapr/config.yaml): its clean-up
 // deletes live registrations, so it is off; and a renewal must be allowed to
 // run late by more than the second that whole-second timestamps can cost.

@@ -25,8 +25,8 @@ type Binding struct{ client dapr.Client }
 // New returns the mailer on contracts.EmailBinding.
 func New(c dapr.Client) *Binding { return &Binding{client: c} }
 
-// Request builds the binding request for m. Both bindings of Dapr 1.14
-// (components-contrib bindings/smtp and bindings/aws/ses) read the request
+// Request builds the binding request for m. Both bindings (components-contrib
+// v1.17.3 bindings/smtp and bindings/aws/ses) read the request
 // metadata keys emailTo and subject, split emailTo at ';', and send the
 // data as the one text/html body after strconv.Unquote: SES fails on data
 // that is not a quoted string, SMTP unquotes when it can. So the HTML goes

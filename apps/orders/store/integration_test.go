@@ -27,7 +27,7 @@ import (
 )
 
 // These tests run the stores, with the real domain over them, against a
-// real daprd 1.14.0, the local PostgreSQL (the orders database, own table
+// real daprd, the local PostgreSQL (the orders database, own table
 // prefix) and Redis, with the components configured as in
 // components/local but on a topic and key prefix of their own. `go tool
 // task test` sets SHOPMESH_INTEGRATION=1; without it they skip.

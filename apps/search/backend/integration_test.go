@@ -30,9 +30,9 @@ import (
 )
 
 // TestEventsThroughARealSidecar runs search's modules beside a real daprd
-// 1.14 with Redis pub/sub: events published on the catalog and inventory
-// topics reach the index, in version order, including the text/plain JSON
-// the catalog's outbox sends; an undecodable event is dead-lettered; and
+// with Redis pub/sub: events published on the catalog and inventory
+// topics reach the index, in version order; an undecodable event is
+// dead-lettered; and
 // searches answer through Dapr service invocation. The catalog is a fake
 // (the first build reads it); the streams live in their own Redis database
 // so the shared stack never sees these events.

@@ -25,7 +25,7 @@ import (
 	"github.com/shopmesh/shopmesh/internal/platform/outbox/outboxtest"
 )
 
-// These tests run store.Dapr against a real daprd 1.14.0, the local
+// These tests run store.Dapr against a real daprd, the local
 // PostgreSQL (the users database, own table prefix) and Redis, like the
 // kit's daprx integration tests. `go tool task test` sets
 // SHOPMESH_INTEGRATION=1; without it they skip. SHOPMESH_REDIS_PORT picks

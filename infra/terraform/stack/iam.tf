@@ -1,29 +1,84 @@
 # One IAM role per app for IRSA (the charts' ServiceAccount <app> and its
 # migration Job's <app>-migrate), holding what the app's Dapr sidecar needs
-# (docs/aws-components.md "IAM") and, for users and search, what the app calls
-# itself. The charts name the role arn:aws:iam::<account>:role/shopmesh-<env>-<app>.
+# (docs/aws-components.md "IAM"), the secrets the Secrets Store CSI driver
+# mounts with it (secretEnv, migration Job) and, for users and search, what the
+# app calls itself. The charts name the role
+# arn:aws:iam::<account>:role/shopmesh-<env>-<app>.
 
 locals {
-  secrets_arn = "arn:${local.partition}:secretsmanager:${var.region}:${local.account_id}:secret:*"
+  # Secrets Manager ARNs end in "-" and 6 random characters: a name is
+  # granted as "<name>-*".
+  secret_arn_prefix = "arn:${local.partition}:secretsmanager:${var.region}:${local.account_id}:secret:"
 
-  common_statements = [
-    {
-      # Dapr 1.14.0's Secrets Manager store probes a random secret name at
-      # start-up and fails on AccessDenied, so the whole account's secrets are
-      # readable (fixed in 1.14.2). The secret names keep apps apart by
-      # convention; scope this down once the sidecars run 1.14.2 or later.
-      Sid      = "DaprSecretStore"
-      Effect   = "Allow"
-      Action   = ["secretsmanager:GetSecretValue"]
-      Resource = local.secrets_arn
-    },
-    {
-      Sid      = "DecryptSecrets"
-      Effect   = "Allow"
-      Action   = ["kms:Decrypt"]
-      Resource = module.kms.key_arn
-    },
-  ]
+  # The secrets each app's daprd reads (contrib v1.17.3's Secrets Manager
+  # store makes no AWS call in Init, so nothing else is needed): the
+  # secretKeyRefs of the components the sidecar loads (components/aws and the
+  # chosen components/aws-alternatives; a component is loaded by the apps of
+  # its scopes, or by all when it has none), plus what an app reads through
+  # the Dapr secrets API. Keep in step with those files.
+  dapr_secrets = {
+    for app in local.apps : app => concat(
+      # pubsub (MSK, no scopes: every sidecar). The snssqs alternative has no secret.
+      local.kafka ? ["shopmesh/${var.environment}/shared/msk-scram-password"] : [],
+      # <app>-store on RDS PostgreSQL (users, orders, payments; catalog and
+      # notifications with their .rds alternative) or on DocumentDB.
+      contains(local.rds_apps, app) ? ["shopmesh/${var.environment}/${app}/rds-dsn"] : [],
+      contains(local.docdb_apps, app) ? ["shopmesh/${var.environment}/${app}/docdb-password"] : [],
+      # cart-store (ElastiCache, scoped to orders).
+      app == "orders" ? ["shopmesh/${var.environment}/orders/redis-auth-token"] : [],
+      # The users app's own GetSecret calls (apps/users/secrets): the admin
+      # account at every start-up. The signing keys (jwt-signing-key,
+      # jwt-signing-key-id, jwt-previous-signing-key, jwt-previous-signing-key-id)
+      # are read only by the built-in identity provider, which AWS does not run
+      # (IDENTITY_PROVIDER=cognito in outputs.tf): add them if that changes.
+      app == "users" ? ["admin-email", "admin-password"] : [],
+    )
+  }
+
+  # The secrets the Secrets Store CSI driver fetches with the app's role (the
+  # charts' SecretProviderClasses, charts/shopmesh-lib): the app's secretEnv
+  # and, for apps with a PostgreSQL store, the migration Job's secrets file and
+  # the RDS master DSN (charts/shopmesh-lib/templates/_values.tpl migration).
+  mounted_secrets = {
+    for app in local.apps : app => concat(
+      values(lookup(local.secret_env, app, {})),
+      contains(local.rds_apps, app) ? [
+        "shopmesh/${var.environment}/${app}/migrate-secrets",
+        "shopmesh/${var.environment}/shared/rds-admin-dsn",
+      ] : [],
+    )
+  }
+
+  # The values of the app's secretEnv (helm_values in outputs.tf): Secrets
+  # Manager names the app reads itself, as environment variables.
+  secret_env = {
+    gateway = { REDIS_PASSWORD = "shopmesh/${var.environment}/gateway/redis-auth-token" }
+    users   = { COGNITO_CLIENT_SECRET = "shopmesh/${var.environment}/users/cognito-client-secret" }
+  }
+
+  secret_statements = {
+    for app in local.apps : app => concat(
+      length(local.dapr_secrets[app]) > 0 ? [{
+        Sid      = "DaprSecretStore"
+        Effect   = "Allow"
+        Action   = ["secretsmanager:GetSecretValue"]
+        Resource = [for n in local.dapr_secrets[app] : "${local.secret_arn_prefix}${n}-*"]
+      }] : [],
+      length(local.mounted_secrets[app]) > 0 ? [{
+        Sid      = "MountedSecrets"
+        Effect   = "Allow"
+        Action   = ["secretsmanager:GetSecretValue"]
+        Resource = [for n in local.mounted_secrets[app] : "${local.secret_arn_prefix}${n}-*"]
+      }] : [],
+      [{
+        # Every secret is encrypted with the environment's key.
+        Sid      = "DecryptSecrets"
+        Effect   = "Allow"
+        Action   = ["kms:Decrypt"]
+        Resource = module.kms.key_arn
+      }],
+    )
+  }
 
   # The queue an app reads (pubsub.snssqs, if the app consumes anything),
   # with its dead-letter queue.
@@ -54,10 +109,12 @@ locals {
     gateway = []
     catalog = []
     orders  = []
+    # inventory-store: Init probes the table with GetItem; the app writes
+    # single keys only (no state transactions, so no TransactWriteItems).
     inventory = [{
       Sid      = "InventoryTable"
       Effect   = "Allow"
-      Action   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:TransactWriteItems"]
+      Action   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"]
       Resource = module.dynamodb.table_arn
     }]
     payments = []
@@ -103,7 +160,7 @@ module "service_roles" {
   service_accounts  = ["shopmesh:${each.key}", "shopmesh:${each.key}-migrate"]
   policy_json = jsonencode({
     Version   = "2012-10-17"
-    Statement = concat(local.common_statements, local.app_statements[each.key], local.snssqs_statements[each.key])
+    Statement = concat(local.secret_statements[each.key], local.app_statements[each.key], local.snssqs_statements[each.key])
   })
   tags = local.tags
 }

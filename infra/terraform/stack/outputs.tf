@@ -38,7 +38,7 @@ output "helm_values" {
             AUTH_ALGORITHMS     = "RS256"
             AUTH_TOKEN_USE      = "access"
           }
-          secretEnv = { REDIS_PASSWORD = "shopmesh/${var.environment}/gateway/redis-auth-token" }
+          secretEnv = local.secret_env.gateway
         }
         users = {
           serviceAccount = { roleArn = module.service_roles["users"].role_arn }
@@ -47,7 +47,7 @@ output "helm_values" {
             COGNITO_USER_POOL_ID = module.cognito.user_pool_id
             COGNITO_CLIENT_ID    = module.cognito.client_id
           }
-          secretEnv = { COGNITO_CLIENT_SECRET = "shopmesh/${var.environment}/users/cognito-client-secret" }
+          secretEnv = local.secret_env.users
         }
         search = {
           serviceAccount = { roleArn = module.service_roles["search"].role_arn }

@@ -111,7 +111,7 @@ type subscriptionParams struct {
 	Subscriptions []Subscription `group:"subscriptions"`
 }
 
-// subscribeEntry is one element of the /dapr/subscribe answer (Dapr 1.14
+// subscribeEntry is one element of the /dapr/subscribe answer (Dapr
 // programmatic subscriptions, v2 routing).
 type subscribeEntry struct {
 	PubsubName      string      `json:"pubsubname"`

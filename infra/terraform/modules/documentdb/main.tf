@@ -5,8 +5,11 @@
 # password (docs/deploy-aws.md): Terraform cannot reach the cluster. Their
 # passwords are generated here and stored as
 #   shopmesh/<env>/<app>/docdb-password   (alphanumeric: no URI escaping needed)
-# Caveat: Dapr 1.14's mongodb store writes with aggregation-pipeline updates,
-# which DocumentDB may reject; components/aws-alternatives has RDS variants.
+# Caveat: contrib v1.17.3's mongodb store still saves every Set (also inside a
+# transaction) as an upserting UpdateOne with an aggregation pipeline ($set of
+# the value and a new ETag, then $addFields of the TTL from $$NOW; state/mongodb
+# mongodb.go setInternal), which DocumentDB may reject; untested here.
+# components/aws-alternatives has RDS variants.
 
 resource "aws_docdb_subnet_group" "this" {
   name       = var.name

@@ -1,11 +1,17 @@
-# Amazon MSK for the pubsub component: SASL/SCRAM-SHA-512 over TLS (port 9096;
-# MSK IAM auth is broken with IRSA in Dapr 1.14), TLS between brokers,
-# encryption at rest with the environment's key, auto-creation of topics off
-# (create the topics listed in docs/aws-components.md before the apps start).
+# Amazon MSK for the pubsub component: SASL/SCRAM-SHA-512 over TLS (port 9096),
+# TLS between brokers, encryption at rest with the environment's key,
+# auto-creation of topics off (create the topics listed in
+# docs/aws-components.md before the apps start). MSK IAM auth failed with IRSA
+# in every Dapr 1.14.x; in contrib v1.17.3 the Kafka component's AWS auth
+# falls back to the SDK's default credential chain (common/aws/config.go
+# NewConfig), so IRSA may work, but nothing here has tried it: SCRAM stays.
 #
 # The SCRAM user "shopmesh" lives in the AmazonMSK_-prefixed JSON secret MSK
-# reads; Dapr 1.14 cannot pick a field out of a JSON secret, so the password
-# is also stored alone as shopmesh/<env>/shared/msk-scram-password.
+# reads. Contrib v1.17.3's Secrets Manager store splits a JSON secret into
+# fields only with multipleKeyValuesPerSecret: "true" (default false), which
+# components/aws/secretstore.yaml does not set, so the password is also stored
+# alone as shopmesh/<env>/shared/msk-scram-password (the one the apps' roles
+# may read; none may read the AmazonMSK_ secret).
 
 resource "aws_security_group" "this" {
   name        = "${var.name}-msk"
