@@ -25,7 +25,6 @@ import (
 	"log"
 	"maps"
 	"math"
-	"math/rand/v2"
 	"os"
 	"os/signal"
 	"runtime"
@@ -185,14 +184,7 @@ func run(ctx context.Context, o options, out io.Writer, logger *log.Logger) erro
 	if o.step <= 0 || o.settle <= 0 || o.shopperGap <= 0 || o.criteria.P99 <= 0 || o.products <= 0 {
 		return errors.New("step, settle, shopper-gap, p99 and products must be positive")
 	}
-	local, err := o.shop.GatewayIsLocal()
-	if err != nil {
-		return err
-	}
-	if err := shop.Ready(ctx, o.shop.Gateway); err != nil {
-		return err
-	}
-	addrs, err := shop.ParseAddrs(o.shop.ShopperAddrs, local, rand.Uint32())
+	addrs, local, err := o.shop.Connect(ctx)
 	if err != nil {
 		return err
 	}

@@ -20,7 +20,6 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"math/rand/v2"
 	"os"
 	"os/signal"
 	"syscall"
@@ -65,14 +64,7 @@ func run(ctx context.Context, o options, out io.Writer, logger *log.Logger) erro
 	if o.shoppers == 0 {
 		o.shoppers = max(20, int(o.rate*10))
 	}
-	local, err := o.shop.GatewayIsLocal()
-	if err != nil {
-		return err
-	}
-	if err := shop.Ready(ctx, o.shop.Gateway); err != nil {
-		return err
-	}
-	addrs, err := shop.ParseAddrs(o.shop.ShopperAddrs, local, rand.Uint32())
+	addrs, _, err := o.shop.Connect(ctx)
 	if err != nil {
 		return err
 	}

@@ -8,10 +8,12 @@ package shop
 
 import (
 	"cmp"
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/url"
 	"os"
@@ -118,4 +120,21 @@ func localSecrets() (string, error) {
 			return "", errors.New("admin credentials: not in a ShopMesh checkout; pass -secrets or set SHOPMESH_ADMIN_EMAIL and SHOPMESH_ADMIN_PASSWORD")
 		}
 	}
+}
+
+// Connect checks that the gateway answers and returns the shoppers'
+// source addresses, and whether the gateway runs on this machine.
+func (c Config) Connect(ctx context.Context) (*Addrs, bool, error) {
+	local, err := c.GatewayIsLocal()
+	if err != nil {
+		return nil, false, err
+	}
+	if err := Ready(ctx, c.Gateway); err != nil {
+		return nil, false, err
+	}
+	addrs, err := ParseAddrs(c.ShopperAddrs, local, rand.Uint32())
+	if err != nil {
+		return nil, false, err
+	}
+	return addrs, local, nil
 }
