@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Local DynamoDB stand-in for the aws-emulated profile: dynalite 4.0.0 (npm,
 # pinned in local/aws-emulators/package-lock.json, installed into
-# .local/aws-emulators) on 127.0.0.1:18000 (env SHOPMESH_DYNALITE_PORT), with
+# .local/aws-emulators, run by local/aws-emulators/dynalite-server.mjs so a
+# client hanging up mid-request cannot bring it down) on 127.0.0.1:18000 (env
+# SHOPMESH_DYNALITE_PORT), with
 # its LevelDB data under .local/data/dynalite so stock survives a restart.
 # `start` also creates the inventory table (env SHOPMESH_DYNAMO_TABLE, default
 # shopmesh-local-inventory: partition key "key" (S), on-demand) when missing.
@@ -23,14 +25,14 @@ DYNAMO_TABLE="${SHOPMESH_DYNAMO_TABLE:-shopmesh-local-inventory}"
 DYNALITE_DIR="$SHOPMESH_DATA/dynalite"
 DYNALITE_LOG="$SHOPMESH_LOGS/dynalite.log"
 DYNALITE_PID="$SHOPMESH_RUN/dynalite.pid"
-DYNALITE_CLI="$AWS_EMULATORS_DIR/node_modules/dynalite/cli.js"
+DYNALITE_SERVER="$AWS_EMULATORS_DIR/dynalite-server.mjs"
 START_TIMEOUT="${SHOPMESH_START_TIMEOUT:-30}"
 check_port "$DYNALITE_PORT"
 
 # our_pid: the pid of the dynalite we started, if it is still running (node,
-# with dynalite's cli.js on its command line).
+# with our dynalite-server.mjs on its command line).
 our_pid() {
-	node_script_pid "$DYNALITE_PID" "$DYNALITE_CLI"
+	node_script_pid "$DYNALITE_PID" "$DYNALITE_SERVER"
 }
 
 # dynamo ACTION JSON: one DynamoDB JSON API call, printing the response body;
@@ -96,7 +98,7 @@ cmd_start() {
 	rm -f "$DYNALITE_PID"
 	# No daemon mode: run it in its own session, detached from this shell
 	# (setsid exec, so $! is node's pid).
-	setsid node "$DYNALITE_CLI" \
+	setsid node "$DYNALITE_SERVER" \
 		--host 127.0.0.1 \
 		--port "$DYNALITE_PORT" \
 		--path "$DYNALITE_DIR" \

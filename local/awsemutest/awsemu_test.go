@@ -480,3 +480,33 @@ func TestSNSSQSWithoutAccountID(t *testing.T) {
 	assert.JSONEq(t, `{"n":1}`, string(got[0].data))
 	t.Logf("%s: delivered %s after publish", topic, got[0].at.Sub(at).Round(time.Millisecond))
 }
+
+// A client that hangs up in the middle of its request (a sidecar killed
+// while its call was in flight, as the e2e crash test does) leaves the
+// DynamoDB stand-in serving: dynalite itself throws on it and dies, which
+// local/aws-emulators/dynalite-server.mjs catches.
+func TestDynaliteSurvivesAClientHangingUp(t *testing.T) {
+	requireEmulators(t)
+	addr := strings.TrimPrefix(dynaliteEndpoint(), "http://")
+	for range 3 {
+		conn, err := net.Dial("tcp", addr)
+		require.NoError(t, err)
+		_, err = fmt.Fprintf(conn, "POST / HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-amz-json-1.0\r\n"+
+			"X-Amz-Target: DynamoDB_20120810.ListTables\r\nContent-Length: 1000\r\n\r\n{\"Li", addr)
+		require.NoError(t, err)
+		time.Sleep(100 * time.Millisecond)
+		require.NoError(t, conn.Close())
+	}
+	time.Sleep(200 * time.Millisecond)
+	req, err := http.NewRequest(http.MethodPost, dynaliteEndpoint(), strings.NewReader(`{}`))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+	req.Header.Set("X-Amz-Target", "DynamoDB_20120810.ListTables")
+	req.Header.Set("X-Amz-Date", "20260101T000000Z")
+	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host;x-amz-date, Signature=0")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err, "dynalite still answers")
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
+}
