@@ -475,7 +475,11 @@ func maps(m map[string][]byte) map[string][]byte {
 // runDaprd runs daprd for sc until every expected component has reported
 // (and daprd has finished starting) or it exits, then stops it. It returns
 // the log.
-func runDaprd(t *testing.T, daprd string, sc scenario) []byte {
+// runDaprd runs daprd on sc with ports (HTTP, gRPC, internal gRPC,
+// metrics) and returns its log. Parallel runs take their ports from one
+// pick: daprd binds them only after its components are up, seconds later, so
+// ports picked separately could be handed out twice meanwhile.
+func runDaprd(t *testing.T, daprd string, sc scenario, ports []string) []byte {
 	t.Helper()
 	dir := t.TempDir()
 	res := filepath.Join(dir, "resources")
@@ -487,7 +491,6 @@ func runDaprd(t *testing.T, daprd string, sc scenario) []byte {
 			t.Fatal(err)
 		}
 	}
-	ports := freePorts(t, 4)
 	args := []string{
 		"--app-id", sc.appID,
 		"--resources-path", res,
@@ -885,10 +888,12 @@ func TestDaprdLoadsAWSProfile(t *testing.T) {
 	root := repoRoot(t)
 	daprd := requireDaprd(t, root)
 	f := newFakeAWS(t)
-	for _, sc := range scenarios(t, root, f) {
+	scs := scenarios(t, root, f)
+	ports := freePorts(t, 4*len(scs))
+	for i, sc := range scs {
 		t.Run(sc.name, func(t *testing.T) {
 			t.Parallel()
-			log := runDaprd(t, daprd, sc)
+			log := runDaprd(t, daprd, sc, ports[4*i:4*i+4])
 			r := parseDaprdLog(log)
 			problems, summary := checkDaprdLog(r, sc.expect, sc.resiliency, sc.awsSecrets)
 			for _, s := range summary {
@@ -980,7 +985,7 @@ func TestDaprdCheckerCatchesTypos(t *testing.T) {
 	files, refs := render(t, f, comps)
 	cfg, _ := appConfig(t, root, "catalog")
 	sc := scenario{name: "typo", appID: "typo", files: files, config: cfg, expect: expected(t, files, "typo"), env: f.daprdEnv(t, refs)}
-	log := runDaprd(t, daprd, sc)
+	log := runDaprd(t, daprd, sc, freePorts(t, 4))
 	problems, _ := checkDaprdLog(parseDaprdLog(log), sc.expect, false, false)
 	for _, ty := range typos {
 		var hit []string
