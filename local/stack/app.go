@@ -105,6 +105,20 @@ func StartApp(ctx context.Context, l Layout, spec AppSpec) (*Handle, error) {
 	return h, nil
 }
 
+// startAppBesideDaprd starts spec's app alone, beside its running daprd,
+// with the tokens the pair was started with, and returns its pid.
+func startAppBesideDaprd(l Layout, spec AppSpec) (int, error) {
+	tokens, err := ReadTokens(l, spec.InstanceName())
+	if err != nil {
+		return 0, err
+	}
+	p, err := startProcess(l, spec, RoleApp, l.binaryFor(spec), nil, AppEnv(spec, l, tokens))
+	if err != nil {
+		return 0, err
+	}
+	return p.cmd.Process.Pid, nil
+}
+
 func startProcess(l Layout, spec AppSpec, role Role, binary string, args []string, env map[string]string) (*process, error) {
 	name := spec.InstanceName()
 	p := &process{

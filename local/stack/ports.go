@@ -26,12 +26,14 @@ func (e *PortInUseError) Unwrap() error { return e.Err }
 // CheckPorts tries to listen on 127.0.0.1 on every port of the app and its
 // sidecar, and returns a *PortInUseError (joined, one per port) for each one
 // that is busy.
-func CheckPorts(s AppSpec) error {
+func CheckPorts(s AppSpec) error { return checkPortList(s.InstanceName(), s.Ports.List()) }
+
+func checkPortList(name string, ports []PortUse) error {
 	var errs []error
-	for _, p := range s.Ports.List() {
+	for _, p := range ports {
 		ln, err := net.Listen("tcp", net.JoinHostPort(LoopbackAddress, strconv.Itoa(p.Port)))
 		if err != nil {
-			errs = append(errs, &PortInUseError{App: s.InstanceName(), Port: p.Port, Role: p.Role, Err: err})
+			errs = append(errs, &PortInUseError{App: name, Port: p.Port, Role: p.Role, Err: err})
 			continue
 		}
 		_ = ln.Close()

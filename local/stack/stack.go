@@ -56,11 +56,23 @@ func Up(ctx context.Context, l Layout, tmpl *Template, opts UpOptions) (err erro
 	}
 
 	// Which apps to start; the rest are running already.
-	var toStart []AppSpec
+	var toStart, appsOnly []AppSpec
 	for _, s := range t.Apps {
 		name := s.InstanceName()
 		appPid, daprdPid := running(l.PidFile(name, RoleApp)), running(l.PidFile(name, RoleDaprd))
 		switch {
+		case appPid == 0 && daprdPid != 0 && daprdCurrent(s, daprdPid):
+			// The app died and its sidecar lives on, as when Kubernetes
+			// restarts a crashed container: start the app alone, with the
+			// pair's tokens. Stopping the daprd now would lose the events
+			// it is still retrying to the dead app: contrib v1.17.3's Redis
+			// streams acknowledge a message whose delivery failed while the
+			// subscription has not closed yet.
+			if _, err := ReadTokens(l, name); err == nil {
+				appsOnly = append(appsOnly, s)
+				continue
+			}
+			fmt.Fprintf(out, "%s: the app is not running and its tokens are unreadable; restarting both\n", name)
 		case appPid != 0 && daprdPid != 0:
 			why := outdated(s, appPid, daprdPid)
 			if why == "" {
@@ -88,6 +100,9 @@ func Up(ctx context.Context, l Layout, tmpl *Template, opts UpOptions) (err erro
 	for _, s := range toStart {
 		errs = append(errs, s.CheckPaths(), l.checkBinaries(s), CheckPorts(s))
 	}
+	for _, s := range appsOnly {
+		errs = append(errs, s.CheckPaths(), l.checkBinaries(s), checkPortList(s.InstanceName(), s.Ports.List()[:1])) // the app's port
+	}
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
@@ -106,6 +121,13 @@ func Up(ctx context.Context, l Layout, tmpl *Template, opts UpOptions) (err erro
 		}
 		started = append(started, h)
 		fmt.Fprintf(out, "%s: started daprd (pid %d) and app (pid %d)\n", s.InstanceName(), h.DaprdPid(), h.AppPid())
+	}
+	for _, s := range appsOnly {
+		pid, err := startAppBesideDaprd(l, s)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "%s: started app (pid %d) beside its running daprd\n", s.InstanceName(), pid)
 	}
 
 	// Wait for every app, the running ones too.
@@ -153,6 +175,13 @@ func outdated(s AppSpec, appPid, daprdPid int) string {
 		why = append(why, "daprd settings changed (profile or dapr.yaml)")
 	}
 	return strings.Join(why, ", ")
+}
+
+// daprdCurrent reports whether the running daprd is the one spec would
+// start now: same binary, same arguments.
+func daprdCurrent(s AppSpec, daprdPid int) bool {
+	args := cmdline(daprdPid)
+	return len(args) > 0 && !binaryReplaced(daprdPid) && slices.Equal(args[1:], DaprdArgs(s))
 }
 
 // runningPair returns an error unless both processes of an instance run.
