@@ -105,9 +105,9 @@ func StartApp(ctx context.Context, l Layout, spec AppSpec) (*Handle, error) {
 	return h, nil
 }
 
-// startAppBesideDaprd starts spec's app alone, beside its running daprd,
+// StartAppBesideDaprd starts spec's app alone, beside its running daprd,
 // with the tokens the pair was started with, and returns its pid.
-func startAppBesideDaprd(l Layout, spec AppSpec) (int, error) {
+func StartAppBesideDaprd(l Layout, spec AppSpec) (int, error) {
 	tokens, err := ReadTokens(l, spec.InstanceName())
 	if err != nil {
 		return 0, err

@@ -123,7 +123,7 @@ func Up(ctx context.Context, l Layout, tmpl *Template, opts UpOptions) (err erro
 		fmt.Fprintf(out, "%s: started daprd (pid %d) and app (pid %d)\n", s.InstanceName(), h.DaprdPid(), h.AppPid())
 	}
 	for _, s := range appsOnly {
-		pid, err := startAppBesideDaprd(l, s)
+		pid, err := StartAppBesideDaprd(l, s)
 		if err != nil {
 			return err
 		}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -47,9 +48,10 @@ func TestACrashBetweenCommitAndPublishLosesNothing(t *testing.T) {
 	})
 }
 
-// withFailpoint replaces the stack's app (and its daprd) by one running with
-// the failpoint, runs act, waits for the app to exit by it, and lets the
-// runner start the stack's own again.
+// withFailpoint replaces the stack's app by one running with the failpoint
+// beside the app's running daprd (as a restarted container would run),
+// runs act, waits for the app to exit by it, and lets the runner start the
+// stack's own app again.
 func withFailpoint(t *testing.T, app string, act func()) {
 	t.Helper()
 	root := repoRoot()
@@ -68,36 +70,28 @@ func withFailpoint(t *testing.T, app string, act func()) {
 	env["OUTBOX_FAILPOINT"] = "exit-after-commit"
 	spec.Env = env
 
-	ctx := context.Background()
-	// Stop removes the pid files, which the stack's own instance uses once
-	// restarted: stop once, and put the stack back even if the test fails.
-	var h *stack.Handle
-	stopped := false
-	back := func() {
-		stopped = true
-		if h != nil {
-			require.NoError(t, h.Stop(ctx))
-		}
+	// Put the stack back even if the test fails.
+	t.Cleanup(func() {
 		restartStack(t)
 		waitForGateway(t, app)
-	}
-	t.Cleanup(func() {
-		if !stopped {
-			back()
-		}
 	})
 	kill9(t, app, stack.RoleApp)
-	kill9(t, app, stack.RoleDaprd)
 	// A killed process leaves /proc before its sockets are closed.
-	eventually(t, settle, app+"'s ports are free", func() bool { return stack.CheckPorts(spec) == nil })
-	h, err = stack.StartApp(ctx, l, spec)
+	appPort := spec
+	appPort.Ports = stack.Ports{App: spec.App}
+	eventually(t, settle, app+"'s port is free", func() bool {
+		return stack.CheckPorts(appPort) == nil
+	})
+	pid, err := stack.StartAppBesideDaprd(l, spec)
 	require.NoError(t, err)
-	require.NoError(t, h.WaitReady(ctx, 90*time.Second))
+	ctx := context.Background()
+	require.NoError(t, stack.WaitReady(ctx, l, spec, 90*time.Second, nil))
 	waitForGateway(t, app)
 
 	act()
-	eventually(t, settle, app+" exits at the failpoint", func() bool { return h.Exited() != nil })
-	back()
+	eventually(t, settle, app+" exits at the failpoint", func() bool { return syscall.Kill(pid, 0) != nil })
+	restartStack(t)
+	waitForGateway(t, app)
 }
 
 // waitForGateway waits until the gateway reaches app (its sidecar resolves
