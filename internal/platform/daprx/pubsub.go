@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	dapr "github.com/dapr/go-sdk/client"
@@ -114,11 +115,39 @@ type subscriptionParams struct {
 // subscribeEntry is one element of the /dapr/subscribe answer (Dapr
 // programmatic subscriptions, v2 routing).
 type subscribeEntry struct {
-	PubsubName      string      `json:"pubsubname"`
-	Topic           string      `json:"topic"`
-	Routes          routeConfig `json:"routes"`
-	DeadLetterTopic string      `json:"deadLetterTopic"`
+	PubsubName      string        `json:"pubsubname"`
+	Topic           string        `json:"topic"`
+	Routes          routeConfig   `json:"routes"`
+	DeadLetterTopic string        `json:"deadLetterTopic"`
+	BulkSubscribe   bulkSubscribe `json:"bulkSubscribe"`
 }
+
+// bulkSubscribe is Dapr's bulk delivery setting. Every subscription is
+// bulk because the single-event contract cannot tell a delivery that
+// failed from one that succeeded in Dapr 1.17: its HTTP app channel shares
+// one middleware chain between concurrent calls (pkg/middleware/http/
+// pipeline.go sets the chain's root on every call), so a call may run
+// another call's handler, whose transport error then lands in the other
+// call's variables; the first call answers 200 with an empty body, which
+// the single-event contract counts as success and the broker acknowledges.
+// That happens when deliveries fail because the app is down (a crash, a
+// restart), and the event is lost. A bulk answer must name a status per
+// entry: an empty body, or an entry without a status, is redelivered.
+// (docs/dapr-1.17.md, "Deliveries to an app that is down")
+type bulkSubscribe struct {
+	Enabled            bool  `json:"enabled"`
+	MaxMessagesCount   int32 `json:"maxMessagesCount"`
+	MaxAwaitDurationMs int32 `json:"maxAwaitDurationMs"`
+}
+
+// A batch goes out after bulkMaxAwaitMs or bulkMaxMessages events,
+// whichever comes first: a short wait, as every step of the checkout saga
+// adds it once, and a batch about as large as the brokers' consumer
+// concurrency.
+const (
+	bulkMaxMessages = 64
+	bulkMaxAwaitMs  = 10
+)
 
 type routeConfig struct {
 	Rules   []routeRule `json:"rules,omitempty"`
@@ -147,6 +176,7 @@ func serveSubscriptions(p subscriptionParams) error {
 				Topic:           s.Topic,
 				Routes:          routeConfig{Default: "/events/" + s.Topic},
 				DeadLetterTopic: contracts.DeadLetter(s.Topic),
+				BulkSubscribe:   bulkSubscribe{Enabled: true, MaxMessagesCount: bulkMaxMessages, MaxAwaitDurationMs: bulkMaxAwaitMs},
 			})
 			p.Router.Sidecar.POST("/events/"+s.Topic, deliver(p.Log, nil))
 		}
@@ -188,39 +218,93 @@ type cloudEvent struct {
 	TraceParent     string          `json:"traceparent"`
 }
 
-// deliver adapts a handler to Dapr's delivery contract: 200 with status
-// SUCCESS, RETRY (redeliver later) or DROP (to the dead-letter topic).
+// deliver adapts a handler to Dapr's delivery contract. Subscriptions are
+// bulk (see bulkSubscribe): Dapr posts a batch of entries and the answer
+// names the status of each, SUCCESS, RETRY (redeliver later) or DROP (to the
+// dead-letter topic); the entries of a batch are handled concurrently. A
+// single CloudEvent is answered with its status as well.
 func deliver(log *slog.Logger, h func(context.Context, Event) error) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		var ce cloudEvent
 		body, err := c.GetRawData()
-		if err == nil {
-			err = json.Unmarshal(body, &ce)
+		var batch bulkEnvelope
+		if err == nil && json.Unmarshal(body, &batch) == nil && batch.Entries != nil {
+			c.JSON(http.StatusOK, bulkAnswer{Statuses: deliverBulk(c.Request.Context(), log, h, batch.Entries)})
+			return
 		}
 		if err != nil {
-			log.WarnContext(c, "undecodable event dropped", "err", err)
-			c.JSON(http.StatusOK, gin.H{"status": "DROP"})
+			log.WarnContext(c, "unreadable event dropped", "err", err)
+			c.JSON(http.StatusOK, gin.H{"status": statusDrop})
 			return
 		}
-		if h == nil {
-			c.JSON(http.StatusOK, gin.H{"status": "SUCCESS"})
-			return
-		}
-		ev, err := ce.event()
-		if err == nil {
-			ctx := logging.WithIDs(c.Request.Context(), ce.ID, logging.TraceID(c))
-			err = h(ctx, ev)
-		}
-		switch {
-		case err == nil:
-			c.JSON(http.StatusOK, gin.H{"status": "SUCCESS"})
-		case errors.Is(err, ErrDrop):
-			log.WarnContext(c, "event dropped to dead letter", "type", ce.Type, "id", ce.ID, "err", err)
-			c.JSON(http.StatusOK, gin.H{"status": "DROP"})
-		default:
-			log.ErrorContext(c, "event handling failed; will be redelivered", "type", ce.Type, "id", ce.ID, "err", err)
-			c.JSON(http.StatusOK, gin.H{"status": "RETRY"})
-		}
+		c.JSON(http.StatusOK, gin.H{"status": handle(c.Request.Context(), log, h, body)})
+	}
+}
+
+// Delivery statuses of Dapr's subscription contract.
+const (
+	statusSuccess = "SUCCESS"
+	statusRetry   = "RETRY"
+	statusDrop    = "DROP"
+)
+
+// bulkEnvelope is the body of a bulk delivery; each entry's event is one
+// CloudEvent.
+type bulkEnvelope struct {
+	Entries []bulkEntry `json:"entries"`
+}
+
+type bulkEntry struct {
+	EntryID string          `json:"entryId"`
+	Event   json.RawMessage `json:"event"`
+}
+
+type bulkAnswer struct {
+	Statuses []bulkStatus `json:"statuses"`
+}
+
+type bulkStatus struct {
+	EntryID string `json:"entryId"`
+	Status  string `json:"status"`
+}
+
+// deliverBulk handles every entry of a batch concurrently and answers a
+// status for each: Dapr redelivers an entry without one.
+func deliverBulk(ctx context.Context, log *slog.Logger, h func(context.Context, Event) error, entries []bulkEntry) []bulkStatus {
+	out := make([]bulkStatus, len(entries))
+	var wg sync.WaitGroup
+	for i, e := range entries {
+		out[i].EntryID = e.EntryID
+		wg.Go(func() { out[i].Status = handle(ctx, log, h, e.Event) })
+	}
+	wg.Wait()
+	return out
+}
+
+// handle decodes one CloudEvent, runs h on it and says which status Dapr
+// should act on.
+func handle(ctx context.Context, log *slog.Logger, h func(context.Context, Event) error, raw []byte) string {
+	var ce cloudEvent
+	if err := json.Unmarshal(raw, &ce); err != nil {
+		log.WarnContext(ctx, "undecodable event dropped", "err", err)
+		return statusDrop
+	}
+	if h == nil {
+		return statusSuccess
+	}
+	ctx = logging.WithIDs(ctx, ce.ID, logging.TraceID(ctx))
+	ev, err := ce.event()
+	if err == nil {
+		err = h(ctx, ev)
+	}
+	switch {
+	case err == nil:
+		return statusSuccess
+	case errors.Is(err, ErrDrop):
+		log.WarnContext(ctx, "event dropped to dead letter", "type", ce.Type, "id", ce.ID, "err", err)
+		return statusDrop
+	default:
+		log.ErrorContext(ctx, "event handling failed; will be redelivered", "type", ce.Type, "id", ce.ID, "err", err)
+		return statusRetry
 	}
 }
 

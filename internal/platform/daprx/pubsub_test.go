@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -47,10 +48,12 @@ func TestSubscribeAnswerRoutesByType(t *testing.T) {
 	require.Equal(t, http.StatusOK, w.Code)
 	assert.JSONEq(t, `[
 	  {"pubsubname":"pubsub","topic":"catalog","deadLetterTopic":"catalog-deadletter",
+	   "bulkSubscribe":{"enabled":true,"maxMessagesCount":64,"maxAwaitDurationMs":10},
 	   "routes":{"default":"/events/catalog","rules":[
 	     {"match":"event.type == \"product.created\"","path":"/events/catalog/product.created"},
 	     {"match":"event.type == \"product.deleted\"","path":"/events/catalog/product.deleted"}]}},
 	  {"pubsubname":"pubsub","topic":"orders","deadLetterTopic":"orders-deadletter",
+	   "bulkSubscribe":{"enabled":true,"maxMessagesCount":64,"maxAwaitDurationMs":10},
 	   "routes":{"default":"/events/orders/all"}}
 	]`, w.Body.String())
 
@@ -95,4 +98,44 @@ func TestDeliveryOutcomes(t *testing.T) {
 		_, status = post(h, path, body)
 		assert.Equal(t, "DROP", status, body)
 	}
+}
+
+// A bulk delivery is answered with a status per entry, each entry handled
+// on its own; Dapr redelivers entries whose status is RETRY or missing.
+func TestBulkDeliveryAnswersEveryEntry(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	h := subscriptionServer(t, Subscription{Topic: "orders", Types: []string{"order.placed"},
+		Handler: func(_ context.Context, e Event) error {
+			mu.Lock()
+			seen[e.ID] = true
+			mu.Unlock()
+			switch e.ID {
+			case "busy":
+				return errors.New("store down")
+			case "poison":
+				return fmt.Errorf("no such order: %w", ErrDrop)
+			}
+			return nil
+		}})
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/events/orders/order.placed", strings.NewReader(`{
+	  "id":"b1","type":"com.dapr.event.sent.bulk","topic":"orders","pubsub":"pubsub","metadata":{},
+	  "entries":[
+	    {"entryId":"1","event":{"id":"ok","type":"order.placed","data":{"order_id":"o1"}},"contentType":"application/cloudevents+json"},
+	    {"entryId":"2","event":{"id":"busy","type":"order.placed","data":{"order_id":"o2"}},"contentType":"application/cloudevents+json"},
+	    {"entryId":"3","event":{"id":"poison","type":"order.placed","data":{"order_id":"o3"}},"contentType":"application/cloudevents+json"},
+	    {"entryId":"4","event":"not a cloud event","contentType":"text/plain"}
+	  ]}`)))
+	require.Equal(t, http.StatusOK, w.Code)
+	assert.JSONEq(t, `{"statuses":[
+	  {"entryId":"1","status":"SUCCESS"},{"entryId":"2","status":"RETRY"},
+	  {"entryId":"3","status":"DROP"},{"entryId":"4","status":"DROP"}]}`, w.Body.String())
+	assert.Equal(t, map[string]bool{"ok": true, "busy": true, "poison": true}, seen)
+
+	// Types nobody handles are acknowledged in bulk too.
+	w = httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/events/orders", strings.NewReader(
+		`{"entries":[{"entryId":"9","event":{"id":"x","type":"order.shipped","data":{}}}]}`)))
+	assert.JSONEq(t, `{"statuses":[{"entryId":"9","status":"SUCCESS"}]}`, w.Body.String())
 }
