@@ -137,6 +137,13 @@ func (c Caller) DoWith(ctx context.Context, method, p string, query url.Values, 
 		!IsProblem(resp.Header.Get("Content-Type")) {
 		return queryTooLong()
 	}
+	// Our services answer 200 with a JSON body. A bare 200 is daprd's own:
+	// its HTTP app channel can answer so for a call that failed when other
+	// calls ran at the same moment (docs/dapr-1.17.md); the service may not
+	// have been reached.
+	if resp.StatusCode == http.StatusOK && len(data) == 0 && resp.Header.Get("Content-Type") == "" {
+		return Answer{}, fmt.Errorf("%s %s /%s: sidecar answered 200 without a body: %w", c.app, method, p, c.unavailable)
+	}
 	if resp.StatusCode >= 400 && !IsProblem(resp.Header.Get("Content-Type")) {
 		return Answer{}, fmt.Errorf("%s %s /%s: sidecar answered %s: %s: %w",
 			c.app, method, p, resp.Status, snippet(data), c.unavailable)
