@@ -95,11 +95,11 @@ func TestServesItsRoutesAndSubscriptions(t *testing.T) {
 	require.NoError(t, err)
 	assert.JSONEq(t, `[
 	  {"pubsubname":"pubsub","topic":"inventory","deadLetterTopic":"inventory-deadletter",
-	   "bulkSubscribe":{"enabled":true,"maxMessagesCount":64,"maxAwaitDurationMs":10},
+	   "bulkSubscribe":{"enabled":true,"maxMessagesCount":64,"maxAwaitDurationMs":2},
 	   "routes":{"default":"/events/inventory","rules":[
 	     {"match":"event.type == \"inventory.reserved\"","path":"/events/inventory/inventory.reserved"}]}},
 	  {"pubsubname":"pubsub","topic":"orders","deadLetterTopic":"orders-deadletter",
-	   "bulkSubscribe":{"enabled":true,"maxMessagesCount":64,"maxAwaitDurationMs":10},
+	   "bulkSubscribe":{"enabled":true,"maxMessagesCount":64,"maxAwaitDurationMs":2},
 	   "routes":{"default":"/events/orders","rules":[
 	     {"match":"event.type == \"order.placed\"","path":"/events/orders/order.placed"},
 	     {"match":"event.type == \"order.cancelled\"","path":"/events/orders/order.cancelled"}]}}

@@ -48,12 +48,12 @@ func TestSubscribeAnswerRoutesByType(t *testing.T) {
 	require.Equal(t, http.StatusOK, w.Code)
 	assert.JSONEq(t, `[
 	  {"pubsubname":"pubsub","topic":"catalog","deadLetterTopic":"catalog-deadletter",
-	   "bulkSubscribe":{"enabled":true,"maxMessagesCount":64,"maxAwaitDurationMs":10},
+	   "bulkSubscribe":{"enabled":true,"maxMessagesCount":64,"maxAwaitDurationMs":2},
 	   "routes":{"default":"/events/catalog","rules":[
 	     {"match":"event.type == \"product.created\"","path":"/events/catalog/product.created"},
 	     {"match":"event.type == \"product.deleted\"","path":"/events/catalog/product.deleted"}]}},
 	  {"pubsubname":"pubsub","topic":"orders","deadLetterTopic":"orders-deadletter",
-	   "bulkSubscribe":{"enabled":true,"maxMessagesCount":64,"maxAwaitDurationMs":10},
+	   "bulkSubscribe":{"enabled":true,"maxMessagesCount":64,"maxAwaitDurationMs":2},
 	   "routes":{"default":"/events/orders/all"}}
 	]`, w.Body.String())
 
