@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net/mail"
 	"os"
 	"slices"
@@ -261,7 +262,12 @@ func (s *Service) claim(ctx context.Context, n notice) (Delivery, string, error)
 
 // appendLog adds d to its user's log unless it is there, newest first.
 func (s *Service) appendLog(ctx context.Context, d Delivery) error {
-	for range maxAttempts {
+	for attempt := range maxAttempts {
+		if attempt > 0 {
+			// A user's events arrive together (a batch handles its entries
+			// at once): spread the rounds so they do not collide again.
+			time.Sleep(rand.N(time.Duration(attempt) * 5 * time.Millisecond))
+		}
 		entries, etag, err := s.store.Log(ctx, d.UserID)
 		if err != nil {
 			return fmt.Errorf("reading the log of user %s: %w", d.UserID, err)

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"go.uber.org/fx"
 
@@ -39,6 +40,28 @@ func outcome(err error) error {
 	return err
 }
 
+// waitOut runs call again while another worker holds the payment for a
+// provider call (ErrInProgress), for up to about a second: the holder
+// usually finishes within milliseconds, and an event answered RETRY would
+// hold its whole batch (subscriptions are bulk) for the redelivery's
+// back-off. A holder that died is taken over only once its lease runs out;
+// then the event is redelivered.
+func waitOut(ctx context.Context, call func() error) error {
+	wait := 10 * time.Millisecond
+	for {
+		err := call()
+		if !errors.Is(err, payments.ErrInProgress) || wait > 640*time.Millisecond {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait *= 2
+	}
+}
+
 // Order handles order.placed and order.cancelled.
 func (h Handlers) Order(ctx context.Context, e daprx.Event) error {
 	var o contracts.OrderEvent
@@ -47,9 +70,10 @@ func (h Handlers) Order(ctx context.Context, e daprx.Event) error {
 	}
 	switch e.Type {
 	case contracts.OrderPlaced:
-		return outcome(h.svc.Place(ctx, payments.Intent{OrderID: o.OrderID, UserID: o.UserID, Amount: o.Total, Token: o.PaymentToken}))
+		in := payments.Intent{OrderID: o.OrderID, UserID: o.UserID, Amount: o.Total, Token: o.PaymentToken}
+		return outcome(waitOut(ctx, func() error { return h.svc.Place(ctx, in) }))
 	case contracts.OrderCancelled:
-		return outcome(h.svc.Cancel(ctx, o.OrderID))
+		return outcome(waitOut(ctx, func() error { return h.svc.Cancel(ctx, o.OrderID) }))
 	}
 	return fmt.Errorf("%w: unexpected event type %q", daprx.ErrDrop, e.Type)
 }
@@ -60,7 +84,7 @@ func (h Handlers) Reserved(ctx context.Context, e daprx.Event) error {
 	if err := decode(e, &r); err != nil {
 		return err
 	}
-	return outcome(h.svc.Charge(ctx, r.OrderID))
+	return outcome(waitOut(ctx, func() error { return h.svc.Charge(ctx, r.OrderID) }))
 }
 
 // Module subscribes the handlers.
