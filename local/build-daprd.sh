@@ -96,7 +96,23 @@ if command -v flock >/dev/null 2>&1; then
 fi
 
 tmp=""
-trap 'rm -f "$tmp"' EXIT
+beat=""
+trap 'rm -f "$tmp"; [ -z "$beat" ] || kill "$beat" 2>/dev/null' EXIT
+
+# heartbeat NAME START: a line every 15 s while NAME builds, so a first build
+# of many minutes shows it is alive.
+heartbeat() {
+	local nap
+	# Stopped with the build, its sleep goes too (an orphan would hold the
+	# caller's stderr open).
+	trap 'kill "$nap" 2>/dev/null; exit 0' TERM
+	while :; do
+		sleep 15 &
+		nap=$!
+		wait "$nap"
+		log "still building $1: $((SECONDS - $2))s"
+	done
+}
 for name in "${NAMES[@]}"; do
 	out="$BIN_DIR/$name"
 	if up_to_date "$name" "${want[$name]}"; then
@@ -106,7 +122,12 @@ for name in "${NAMES[@]}"; do
 	log "building $out from local/daprd (Dapr $VERSION; the first build takes many minutes)"
 	start=$SECONDS
 	tmp="$out.tmp.$$"
+	heartbeat "$name" "$start" &
+	beat=$!
 	(cd "$SRC" && "${BUILD[@]}" -o "$tmp" "${PACKAGE[$name]}")
+	kill "$beat" 2>/dev/null
+	wait "$beat" 2>/dev/null || true
+	beat=""
 	version_ok "$name" "$tmp"
 	mv -f "$tmp" "$out"
 	printf '%s\n' "${want[$name]}" >"$out.inputs"

@@ -137,6 +137,7 @@ func Up(ctx context.Context, l Layout, tmpl *Template, opts UpOptions) (err erro
 		handles[h.Spec.InstanceName()] = h
 	}
 	errs = make([]error, len(t.Apps))
+	progress := newProgress(out, len(t.Apps))
 	var wg sync.WaitGroup
 	for i, s := range t.Apps {
 		wg.Add(1)
@@ -147,6 +148,7 @@ func Up(ctx context.Context, l Layout, tmpl *Template, opts UpOptions) (err erro
 				exited = h.Exited
 			}
 			errs[i] = WaitReady(ctx, l, s, timeout, exited)
+			progress.done(l, s.InstanceName(), errs[i])
 		}()
 	}
 	wg.Wait()
@@ -416,4 +418,37 @@ func Logs(l Layout, name string, n int, out io.Writer) error {
 		fmt.Fprintln(out)
 	}
 	return nil
+}
+
+// progress prints each app as its wait ends: ready, with the time it took,
+// or failed, with the last lines of its logs, so a person sees which app
+// holds up the start and why without opening a file.
+type progress struct {
+	mu    sync.Mutex
+	out   io.Writer
+	start time.Time
+	total int
+	ready int
+}
+
+// failureLogLines is how much of a failed app's logs up prints.
+const failureLogLines = 15
+
+func newProgress(out io.Writer, total int) *progress {
+	return &progress{out: out, start: time.Now(), total: total}
+}
+
+func (p *progress) done(l Layout, name string, err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	took := time.Since(p.start).Round(100 * time.Millisecond)
+	if err == nil {
+		p.ready++
+		fmt.Fprintf(p.out, "%s: ready after %s (%d of %d)\n", name, took, p.ready, p.total)
+		return
+	}
+	fmt.Fprintf(p.out, "%s: not ready after %s: %v\n", name, took, err)
+	if lerr := Logs(l, name, failureLogLines, p.out); lerr != nil {
+		fmt.Fprintf(p.out, "%s: %v\n", name, lerr)
+	}
 }
