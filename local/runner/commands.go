@@ -6,7 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/shopmesh/shopmesh/local/stack"
 )
@@ -19,7 +21,8 @@ commands:
                                    until each answers 200 on /readyz
   down                             stop everything up started (by pid file)
   ps                               show apps and sidecars with pid, state and ports
-  logs [-n N] [app]                last N (100) lines of an app's logs, or of all
+  logs [-n N] [-f] [app]           last N (100) lines of an app's logs, or of all;
+                                   -f then follows them merged, a label per line
   infra [-profile NAME | -all]     the local servers (local/<name>.sh) the profile's
                                    component YAMLs need (-all: every one known), one a line
   binaries                         SHA-256 of the executable of every running app
@@ -113,6 +116,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return nil
 	case "logs":
 		n := fs.Int("n", 100, "lines per log file")
+		follow := fs.Bool("f", false, "then follow the logs, merged, each line prefixed with its app")
 		if err := parse(fs, args, 1); err != nil {
 			return err
 		}
@@ -120,27 +124,24 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if fs.NArg() == 1 {
-			return stack.Logs(e.layout, fs.Arg(0), *n, out)
-		}
 		t, err := stack.LoadTemplate(e.template)
 		if err != nil {
 			return err
 		}
-		shown := 0
-		for _, id := range t.IDs() {
-			switch err := stack.Logs(e.layout, id, *n, out); {
-			case errors.Is(err, stack.ErrNoLogs):
-			case err != nil:
+		names := t.IDs()
+		if fs.NArg() == 1 {
+			names = []string{fs.Arg(0)}
+		}
+		if *follow {
+			// Started before the last lines are printed, so nothing written
+			// in between is missed.
+			fw := stack.NewFollower(stack.LogFiles(e.layout, names), isTerminal(out))
+			if err := showLogs(e.layout, names, fs.NArg() == 1, *n, out); err != nil {
 				return err
-			default:
-				shown++
 			}
+			return fw.Run(ctx, out, 200*time.Millisecond)
 		}
-		if shown == 0 {
-			fmt.Fprintf(out, "no app logs in %s\n", e.layout.LogDir)
-		}
-		return nil
+		return showLogs(e.layout, names, fs.NArg() == 1, *n, out)
 	case "infra":
 		profile := fs.String("profile", stack.DefaultProfile, "components profile (a folder under components/)")
 		all := fs.Bool("all", false, "every server some component type needs")
@@ -208,4 +209,33 @@ func parse(fs *flag.FlagSet, args []string, maxArgs int) error {
 	}
 	// Leave the positional arguments where fs.Arg finds them.
 	return fs.Parse(append([]string{"--"}, pos...))
+}
+
+// showLogs prints the last n lines of each named instance's logs. For the
+// one app asked for, a missing log is an error; for all apps, only a note
+// when none has any.
+func showLogs(l stack.Layout, names []string, asked bool, n int, out io.Writer) error {
+	if asked {
+		return stack.Logs(l, names[0], n, out)
+	}
+	shown := 0
+	for _, name := range names {
+		switch err := stack.Logs(l, name, n, out); {
+		case errors.Is(err, stack.ErrNoLogs):
+		case err != nil:
+			return err
+		default:
+			shown++
+		}
+	}
+	if shown == 0 {
+		fmt.Fprintf(out, "no app logs in %s\n", l.LogDir)
+	}
+	return nil
+}
+
+// isTerminal reports whether out is a terminal, where coloured labels help.
+func isTerminal(out io.Writer) bool {
+	f, ok := out.(*os.File)
+	return ok && stack.IsTerminal(f)
 }

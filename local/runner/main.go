@@ -5,7 +5,7 @@
 //	runner up [-profile NAME] [-timeout 180s]   (NAME: the running stack's profile, else local)
 //	runner down
 //	runner ps
-//	runner logs [-n 100] [app]
+//	runner logs [-n 100] [-f] [app]
 //
 // Each app runs as the prebuilt .local/bin/<appID> (`go tool task build`),
 // not as the template's `command` (`go run .`, meant for Dapr CLI users): up
