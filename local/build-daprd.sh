@@ -27,7 +27,8 @@ BUILD=(go build -tags stablecomponents -ldflags "-X github.com/dapr/dapr/pkg/bui
 NAMES=(daprd sentry)
 declare -A PACKAGE=([daprd]=. [sentry]=github.com/dapr/dapr/cmd/sentry)
 
-log() { printf '[build-daprd] %s\n' "$*" >&2; }
+# shellcheck source=SCRIPTDIR/lib.sh
+source "$ROOT/local/lib.sh" # log, timed
 
 # inputs_hash NAME: one hash over everything NAME's binary depends on.
 inputs_hash() {
@@ -96,23 +97,7 @@ if command -v flock >/dev/null 2>&1; then
 fi
 
 tmp=""
-beat=""
-trap 'rm -f "$tmp"; [ -z "$beat" ] || kill "$beat" 2>/dev/null' EXIT
-
-# heartbeat NAME START: a line every 15 s while NAME builds, so a first build
-# of many minutes shows it is alive.
-heartbeat() {
-	local nap
-	# Stopped with the build, its sleep goes too (an orphan would hold the
-	# caller's stderr open).
-	trap 'kill "$nap" 2>/dev/null; exit 0' TERM
-	while :; do
-		sleep 15 &
-		nap=$!
-		wait "$nap"
-		log "still building $1: $((SECONDS - $2))s"
-	done
-}
+trap 'rm -f "$tmp"' EXIT
 for name in "${NAMES[@]}"; do
 	out="$BIN_DIR/$name"
 	if up_to_date "$name" "${want[$name]}"; then
@@ -120,16 +105,10 @@ for name in "${NAMES[@]}"; do
 		continue
 	fi
 	log "building $out from local/daprd (Dapr $VERSION; the first build takes many minutes)"
-	start=$SECONDS
 	tmp="$out.tmp.$$"
-	heartbeat "$name" "$start" &
-	beat=$!
-	(cd "$SRC" && "${BUILD[@]}" -o "$tmp" "${PACKAGE[$name]}")
-	kill "$beat" 2>/dev/null
-	wait "$beat" 2>/dev/null || true
-	beat=""
+	(cd "$SRC" && timed "go build $name" "${BUILD[@]}" -o "$tmp" "${PACKAGE[$name]}")
 	version_ok "$name" "$tmp"
 	mv -f "$tmp" "$out"
 	printf '%s\n' "${want[$name]}" >"$out.inputs"
-	log "built $out ($VERSION) in $((SECONDS - start))s"
+	log "built $out ($VERSION)"
 done

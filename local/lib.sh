@@ -25,6 +25,34 @@ die() {
 	exit 1
 }
 
+# timed WHAT CMD...: run CMD, saying when it starts, every 15 s while it runs
+# (a first build takes minutes) and when it ends, with the seconds it took.
+timed() {
+	local what=$1 start=$SECONDS beat rc=0
+	shift
+	log "$what ..."
+	(
+		# Stopped with the command, its sleep goes too (an orphan would hold
+		# the caller's stderr open).
+		trap 'kill "$nap" 2>/dev/null; exit 0' TERM
+		while :; do
+			sleep 15 &
+			nap=$!
+			wait "$nap"
+			log "$what: still running, $((SECONDS - start))s"
+		done
+	) &
+	beat=$!
+	"$@" || rc=$?
+	kill "$beat" 2>/dev/null
+	wait "$beat" 2>/dev/null || true
+	if [ "$rc" -ne 0 ]; then
+		log "$what: failed after $((SECONDS - start))s"
+		return "$rc"
+	fi
+	log "$what: done in $((SECONDS - start))s"
+}
+
 # as_root CMD...: run CMD as root, through sudo only when we are not root.
 as_root() {
 	if [ "$(id -u)" -eq 0 ]; then
