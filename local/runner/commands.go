@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -135,7 +134,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		if *follow {
 			// Started before the last lines are printed, so nothing written
 			// in between is missed.
-			fw := stack.NewFollower(stack.LogFiles(e.layout, names), isTerminal(out))
+			fw := stack.NewFollower(stack.LogFiles(e.layout, names), stack.IsTerminal(out))
 			if err := showLogs(e.layout, names, fs.NArg() == 1, *n, out); err != nil {
 				return err
 			}
@@ -232,10 +231,4 @@ func showLogs(l stack.Layout, names []string, asked bool, n int, out io.Writer) 
 		fmt.Fprintf(out, "no app logs in %s\n", l.LogDir)
 	}
 	return nil
-}
-
-// isTerminal reports whether out is a terminal, where coloured labels help.
-func isTerminal(out io.Writer) bool {
-	f, ok := out.(*os.File)
-	return ok && stack.IsTerminal(f)
 }

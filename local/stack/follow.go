@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// Followed is one log file that Follow watches, and the label its lines
+// Followed is one log file a Follower watches, and the label its lines
 // carry.
 type Followed struct {
 	Label string
@@ -125,9 +125,13 @@ func prefix(label string, width, i int, colour bool) string {
 	return fmt.Sprintf("\x1b[%dm%s\x1b[0m", 31+i%6, p)
 }
 
-// IsTerminal reports whether f is a terminal (a character device), where
+// IsTerminal reports whether out is a terminal (a character device), where
 // colour helps rather than litters.
-func IsTerminal(f *os.File) bool {
+func IsTerminal(out io.Writer) bool {
+	f, ok := out.(*os.File)
+	if !ok {
+		return false
+	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
