@@ -34,6 +34,7 @@ import (
 	"github.com/shopmesh/shopmesh/internal/platform/daprx/daprxtest"
 	"github.com/shopmesh/shopmesh/internal/platform/httpserver"
 	"github.com/shopmesh/shopmesh/internal/platform/metrics"
+	"github.com/shopmesh/shopmesh/internal/platform/telemetry"
 )
 
 func freePort(t *testing.T) int {
@@ -110,7 +111,7 @@ func (s *sidecar) start(t *testing.T) int {
 	_, err = svc.LoadSeed(context.Background(), seed)
 	require.NoError(t, err)
 	cfg := config.App{ID: contracts.AppCatalog, MaxBodyBytes: 1 << 20}
-	cat := httpserver.NewEngine(cfg, discard, metrics.NewHTTP(metrics.NewRegistry()))
+	cat := httpserver.NewEngine(cfg, discard, metrics.NewHTTP(metrics.NewRegistry()), telemetry.NoExport("test"))
 	catalogapi.Register(httpserver.NewRouter(cfg, cat), svc)
 
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

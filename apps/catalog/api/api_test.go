@@ -20,6 +20,7 @@ import (
 	"github.com/shopmesh/shopmesh/internal/platform/config"
 	"github.com/shopmesh/shopmesh/internal/platform/httpserver"
 	"github.com/shopmesh/shopmesh/internal/platform/metrics"
+	"github.com/shopmesh/shopmesh/internal/platform/telemetry"
 )
 
 func newServer(t *testing.T) (http.Handler, *catalogtest.Store) {
@@ -30,7 +31,7 @@ func newServer(t *testing.T) (http.Handler, *catalogtest.Store) {
 	_, err := svc.LoadSeed(context.Background(), catalog.Seed{Categories: []catalog.Category{{ID: "kitchen", Name: "Kitchen"}, {ID: "audio", Name: "Audio"}}})
 	require.NoError(t, err)
 	cfg := config.App{ID: "catalog", MaxBodyBytes: 1 << 20}
-	e := httpserver.NewEngine(cfg, log, metrics.NewHTTP(metrics.NewRegistry()))
+	e := httpserver.NewEngine(cfg, log, metrics.NewHTTP(metrics.NewRegistry()), telemetry.NoExport("test"))
 	api.Register(httpserver.NewRouter(cfg, e), svc)
 	return e, st
 }

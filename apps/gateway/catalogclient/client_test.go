@@ -17,6 +17,7 @@ import (
 	"github.com/shopmesh/shopmesh/apps/gateway/catalogclient"
 	"github.com/shopmesh/shopmesh/internal/platform/config"
 	"github.com/shopmesh/shopmesh/internal/platform/daprx"
+	"github.com/shopmesh/shopmesh/internal/platform/telemetry"
 )
 
 const kettleID = "01936f2e-8b1c-7d4e-9a0b-3c5d7e9f1a2b"
@@ -36,7 +37,7 @@ func clientOnPort(t *testing.T, port string, timeout time.Duration) *catalogclie
 	p, err := strconv.Atoi(port)
 	require.NoError(t, err)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	inv := daprx.NewInvoker(daprx.NewSidecar(config.App{DaprHTTPPort: p}, log))
+	inv := daprx.NewInvoker(daprx.NewSidecar(config.App{DaprHTTPPort: p}, log, telemetry.NoExport("test")))
 	return catalogclient.New(inv, catalogclient.Config{Timeout: timeout, MaxResponseBytes: 1 << 20})
 }
 

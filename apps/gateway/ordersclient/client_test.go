@@ -18,6 +18,7 @@ import (
 	"github.com/shopmesh/shopmesh/apps/gateway/servicecall"
 	"github.com/shopmesh/shopmesh/internal/platform/config"
 	"github.com/shopmesh/shopmesh/internal/platform/daprx"
+	"github.com/shopmesh/shopmesh/internal/platform/telemetry"
 )
 
 // Over daprd's HTTP API, as the gateway's sidecar gets it: the checkout's
@@ -44,7 +45,7 @@ func TestCallsThroughTheSidecar(t *testing.T) {
 	_, port, err := net.SplitHostPort(srv.Listener.Addr().String())
 	require.NoError(t, err)
 	p, _ := strconv.Atoi(port)
-	inv := daprx.NewInvoker(daprx.NewSidecar(config.App{DaprHTTPPort: p}, slog.New(slog.NewTextHandler(io.Discard, nil))))
+	inv := daprx.NewInvoker(daprx.NewSidecar(config.App{DaprHTTPPort: p}, slog.New(slog.NewTextHandler(io.Discard, nil)), telemetry.NoExport("test")))
 	c := ordersclient.New(inv, servicecall.Config{Timeout: time.Second, MaxResponseBytes: 1 << 20})
 
 	a, err := c.Checkout(t.Context(), []byte(`{"payment_token":"tok_visa"}`), "key-1")

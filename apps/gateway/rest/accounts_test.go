@@ -30,6 +30,7 @@ import (
 	"github.com/shopmesh/shopmesh/internal/platform/httpserver"
 	"github.com/shopmesh/shopmesh/internal/platform/metrics"
 	"github.com/shopmesh/shopmesh/internal/platform/problem"
+	"github.com/shopmesh/shopmesh/internal/platform/telemetry"
 )
 
 type gateway struct {
@@ -44,7 +45,7 @@ type gateway struct {
 func newGateway(t *testing.T, answer func(fakesidecar.Invocation) *http.Response) gateway {
 	t.Helper()
 	log := authtest.Discard()
-	e := httpserver.NewEngine(config.App{ID: "gateway", MaxBodyBytes: 4 << 10}, log, metrics.NewHTTP(metrics.NewRegistry()))
+	e := httpserver.NewEngine(config.App{ID: "gateway", MaxBodyBytes: 4 << 10}, log, metrics.NewHTTP(metrics.NewRegistry()), telemetry.NoExport("test"))
 	iss := authtest.NewIssuer(t)
 	v, _ := authtest.Verifier(t, iss)
 	sc := fakesidecar.New(answer)

@@ -24,6 +24,7 @@ import (
 	"github.com/shopmesh/shopmesh/internal/platform/httpserver"
 	"github.com/shopmesh/shopmesh/internal/platform/metrics"
 	"github.com/shopmesh/shopmesh/internal/platform/problem"
+	"github.com/shopmesh/shopmesh/internal/platform/telemetry"
 )
 
 const kettleID = "01936f2e-8b1c-7d4e-9a0b-3c5d7e9f1a2b"
@@ -32,7 +33,7 @@ func newServer(t *testing.T, answer func(fakecatalog.Call) (catalogclient.Respon
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	cfg := config.App{ID: "gateway", MaxBodyBytes: 4 << 10}
-	e := httpserver.NewEngine(cfg, log, metrics.NewHTTP(metrics.NewRegistry()))
+	e := httpserver.NewEngine(cfg, log, metrics.NewHTTP(metrics.NewRegistry()), telemetry.NoExport("test"))
 	cat := fakecatalog.New(answer)
 	rest.Mount(e.Group(rest.Prefix), cat, log)
 	return e, cat
@@ -152,7 +153,7 @@ func TestCacheHeaderWithRedis(t *testing.T) {
 	})
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	cfg := config.App{ID: "gateway", MaxBodyBytes: 4 << 10}
-	e := httpserver.NewEngine(cfg, log, metrics.NewHTTP(metrics.NewRegistry()))
+	e := httpserver.NewEngine(cfg, log, metrics.NewHTTP(metrics.NewRegistry()), telemetry.NoExport("test"))
 	rest.Mount(e.Group(rest.Prefix), cache.NewCatalog(src, store), log)
 
 	first := do(e, http.MethodGet, "/api/v1/products/"+id, "")

@@ -23,6 +23,7 @@ import (
 	"github.com/shopmesh/shopmesh/internal/platform/config"
 	"github.com/shopmesh/shopmesh/internal/platform/httpserver"
 	"github.com/shopmesh/shopmesh/internal/platform/metrics"
+	"github.com/shopmesh/shopmesh/internal/platform/telemetry"
 )
 
 const (
@@ -52,7 +53,7 @@ func newServer(t *testing.T) *server {
 	s.svc = inventory.NewService(s.store, s.pub, s.cat, inventory.Config{ReservationTTL: 15 * time.Minute},
 		func() time.Time { return s.now }, log)
 	cfg := config.App{ID: contracts.AppInventory, AppAPIToken: appToken, MaxBodyBytes: 1 << 20}
-	e := httpserver.NewEngine(cfg, log, metrics.NewHTTP(metrics.NewRegistry()))
+	e := httpserver.NewEngine(cfg, log, metrics.NewHTTP(metrics.NewRegistry()), telemetry.NoExport("test"))
 	api.Register(httpserver.NewRouter(cfg, e), s.svc, log)
 	s.h = e
 	return s

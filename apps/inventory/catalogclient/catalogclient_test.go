@@ -16,6 +16,7 @@ import (
 	"github.com/shopmesh/shopmesh/apps/inventory/catalogclient"
 	"github.com/shopmesh/shopmesh/internal/platform/config"
 	"github.com/shopmesh/shopmesh/internal/platform/daprx"
+	"github.com/shopmesh/shopmesh/internal/platform/telemetry"
 )
 
 // A stand-in for the sidecar's HTTP API answers the invocation the way
@@ -42,7 +43,7 @@ func TestProductExistsAsksTheCatalogThroughTheSidecar(t *testing.T) {
 	require.NoError(t, err)
 	p, err := strconv.Atoi(port)
 	require.NoError(t, err)
-	c := catalogclient.New(daprx.NewInvoker(daprx.NewSidecar(config.App{DaprHTTPPort: p, DaprAPIToken: "dapr-token"}, slog.New(slog.NewTextHandler(io.Discard, nil)))))
+	c := catalogclient.New(daprx.NewInvoker(daprx.NewSidecar(config.App{DaprHTTPPort: p, DaprAPIToken: "dapr-token"}, slog.New(slog.NewTextHandler(io.Discard, nil)), telemetry.NoExport("test"))))
 
 	ok, err := c.ProductExists(context.Background(), "p-1")
 	require.NoError(t, err)

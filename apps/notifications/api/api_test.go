@@ -23,6 +23,7 @@ import (
 	"github.com/shopmesh/shopmesh/internal/platform/httpserver"
 	"github.com/shopmesh/shopmesh/internal/platform/metrics"
 	"github.com/shopmesh/shopmesh/internal/platform/problem"
+	"github.com/shopmesh/shopmesh/internal/platform/telemetry"
 )
 
 // brokenLog is a store whose logs cannot be read.
@@ -36,7 +37,7 @@ func server(t *testing.T, store notify.Store) (http.Handler, *notify.Service) {
 	t.Helper()
 	cfg := config.App{ID: "notifications", MaxBodyBytes: 1 << 20}
 	log := slog.New(slog.DiscardHandler)
-	e := httpserver.NewEngine(cfg, log, metrics.NewHTTP(metrics.NewRegistry()))
+	e := httpserver.NewEngine(cfg, log, metrics.NewHTTP(metrics.NewRegistry()), telemetry.NoExport("test"))
 	svc := notify.NewService(store, &notifytest.Mailer{}, notify.Config{SendTimeout: time.Second, ClaimLease: time.Minute}, log)
 	api.Register(httpserver.NewRouter(cfg, e), svc, log)
 	return e, svc

@@ -22,6 +22,7 @@ import (
 	"github.com/shopmesh/shopmesh/internal/platform/httpserver"
 	"github.com/shopmesh/shopmesh/internal/platform/metrics"
 	"github.com/shopmesh/shopmesh/internal/platform/problem"
+	"github.com/shopmesh/shopmesh/internal/platform/telemetry"
 )
 
 const (
@@ -41,7 +42,7 @@ func newServer(t *testing.T) (http.Handler, *orderstest.Env) {
 	env := orderstest.New(kettle, mug)
 	cfg := config.App{ID: "orders", MaxBodyBytes: 1 << 20}
 	log := slog.New(slog.DiscardHandler)
-	e := httpserver.NewEngine(cfg, log, metrics.NewHTTP(metrics.NewRegistry()))
+	e := httpserver.NewEngine(cfg, log, metrics.NewHTTP(metrics.NewRegistry()), telemetry.NoExport("test"))
 	api.Register(httpserver.NewRouter(cfg, e), env.Service, orders.Config{Currency: "USD"}, log)
 	return e, env
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/shopmesh/shopmesh/internal/platform/httpserver"
 	"github.com/shopmesh/shopmesh/internal/platform/metrics"
 	"github.com/shopmesh/shopmesh/internal/platform/problem"
+	"github.com/shopmesh/shopmesh/internal/platform/telemetry"
 )
 
 const sidecarToken = "app-token"
@@ -30,7 +31,7 @@ func newServer(t *testing.T) (http.Handler, *paymentstest.Env) {
 	t.Helper()
 	env := paymentstest.New(t)
 	cfg := config.App{ID: contracts.AppPayments, MaxBodyBytes: 1 << 20, AppAPIToken: sidecarToken}
-	e := httpserver.NewEngine(cfg, env.Log, metrics.NewHTTP(metrics.NewRegistry()))
+	e := httpserver.NewEngine(cfg, env.Log, metrics.NewHTTP(metrics.NewRegistry()), telemetry.NoExport("test"))
 	api.Register(httpserver.NewRouter(cfg, e), env.Service)
 	return e, env
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/shopmesh/shopmesh/internal/platform/httpserver"
 	"github.com/shopmesh/shopmesh/internal/platform/metrics"
 	"github.com/shopmesh/shopmesh/internal/platform/problem"
+	"github.com/shopmesh/shopmesh/internal/platform/telemetry"
 )
 
 func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -33,7 +34,7 @@ func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, ni
 func serve(t *testing.T, svc api.Service) http.Handler {
 	t.Helper()
 	cfg := config.App{ID: "search", MaxBodyBytes: 1 << 20}
-	e := httpserver.NewEngine(cfg, discard(), metrics.NewHTTP(metrics.NewRegistry()))
+	e := httpserver.NewEngine(cfg, discard(), metrics.NewHTTP(metrics.NewRegistry()), telemetry.NoExport("test"))
 	api.Register(httpserver.NewRouter(cfg, e), svc, discard())
 	return e
 }

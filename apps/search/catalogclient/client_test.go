@@ -28,6 +28,7 @@ import (
 	"github.com/shopmesh/shopmesh/internal/platform/daprx"
 	"github.com/shopmesh/shopmesh/internal/platform/httpserver"
 	"github.com/shopmesh/shopmesh/internal/platform/metrics"
+	"github.com/shopmesh/shopmesh/internal/platform/telemetry"
 )
 
 func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -57,7 +58,7 @@ func (f *fakeSidecar) start(t *testing.T, handler http.Handler) *catalogclient.C
 	}))
 	t.Cleanup(srv.Close)
 	port := srv.Listener.Addr().(*net.TCPAddr).Port
-	sidecar := daprx.NewSidecar(config.App{DaprHTTPPort: port, DaprAPIToken: "sidecar-token"}, discard())
+	sidecar := daprx.NewSidecar(config.App{DaprHTTPPort: port, DaprAPIToken: "sidecar-token"}, discard(), telemetry.NoExport("test"))
 	return catalogclient.New(daprx.NewInvoker(sidecar), 5*time.Second)
 }
 
@@ -71,7 +72,7 @@ func realCatalog(t *testing.T) http.Handler {
 	_, err = svc.LoadSeed(context.Background(), s)
 	require.NoError(t, err)
 	cfg := config.App{ID: "catalog", MaxBodyBytes: 1 << 20}
-	e := httpserver.NewEngine(cfg, discard(), metrics.NewHTTP(metrics.NewRegistry()))
+	e := httpserver.NewEngine(cfg, discard(), metrics.NewHTTP(metrics.NewRegistry()), telemetry.NoExport("test"))
 	catalogapi.Register(httpserver.NewRouter(cfg, e), svc)
 	return e
 }
@@ -160,7 +161,7 @@ func TestCatalogFailures(t *testing.T) {
 		srv := httptest.NewServer(http.NotFoundHandler())
 		port := srv.Listener.Addr().(*net.TCPAddr).Port
 		srv.Close()
-		client := catalogclient.New(daprx.NewInvoker(daprx.NewSidecar(config.App{DaprHTTPPort: port}, discard())), time.Second)
+		client := catalogclient.New(daprx.NewInvoker(daprx.NewSidecar(config.App{DaprHTTPPort: port}, discard(), telemetry.NoExport("test"))), time.Second)
 		_, _, err := client.Products(context.Background(), "", 100)
 		require.Error(t, err)
 	})

@@ -19,13 +19,14 @@ import (
 	"github.com/shopmesh/shopmesh/internal/platform/httpserver"
 	"github.com/shopmesh/shopmesh/internal/platform/metrics"
 	"github.com/shopmesh/shopmesh/internal/platform/problem"
+	"github.com/shopmesh/shopmesh/internal/platform/telemetry"
 )
 
 func newServer(t *testing.T) (http.Handler, *userstest.Env) {
 	t.Helper()
 	env := userstest.New(t)
 	cfg := config.App{ID: "users", MaxBodyBytes: 1 << 20}
-	e := httpserver.NewEngine(cfg, env.Log, metrics.NewHTTP(metrics.NewRegistry()))
+	e := httpserver.NewEngine(cfg, env.Log, metrics.NewHTTP(metrics.NewRegistry()), telemetry.NoExport("test"))
 	api.Register(httpserver.NewRouter(cfg, e), env.Service, env.Keys, env.Log)
 	return e, env
 }

@@ -273,6 +273,10 @@ spec:
               value: {{ $env | quote }}
             - name: LOG_LEVEL
               value: {{ $v.logLevel | quote }}
+            - name: OTEL_EXPORTER_OTLP_ENDPOINT
+              value: {{ $v.tracing.otlpEndpoint | quote }}
+            - name: OTEL_TRACES_SAMPLER_ARG
+              value: {{ $v.tracing.samplerRatio | quote }}
             - name: AWS_REGION
               value: {{ $region | quote }}
             - name: DAPR_API_TOKEN

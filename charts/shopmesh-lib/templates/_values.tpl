@@ -31,6 +31,12 @@ components:
   # default component of the same name, e.g. [catalog-store.rds].
   alternatives: []
 logLevel: info
+# Where the app sends its spans (OTLP/HTTP; the sidecars' go to the same
+# collector through dapr/aws/config.yaml) and the share of new traces kept:
+# a call that arrives with a sampling decision keeps it.
+tracing:
+  otlpEndpoint: http://otel-collector.observability.svc.cluster.local:4318
+  samplerRatio: 0.1
 replicas: 2
 autoscaling:
   enabled: true

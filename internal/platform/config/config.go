@@ -26,6 +26,13 @@ type App struct {
 	AppAPIToken     string // expected from the sidecar on every call to us
 	MaxBodyBytes    int64
 	ShutdownTimeout time.Duration
+	// OTLPEndpoint receives the app's spans over OTLP/HTTP (the standard
+	// OTEL_EXPORTER_OTLP_ENDPOINT, e.g. http://127.0.0.1:4318); empty: the
+	// app still continues and propagates traces but exports nothing.
+	OTLPEndpoint string
+	// TraceRatio is the share of new traces sampled (OTEL_TRACES_SAMPLER_ARG);
+	// a call that arrives with a sampling decision keeps it.
+	TraceRatio float64
 }
 
 // Load reads App from the process environment.
@@ -46,6 +53,11 @@ func LoadFrom(lookup func(string) (string, bool)) (App, error) {
 		AppAPIToken:     l.String("APP_API_TOKEN", ""),
 		MaxBodyBytes:    int64(l.Int("MAX_BODY_BYTES", 1<<20)),
 		ShutdownTimeout: l.Duration("SHUTDOWN_TIMEOUT", 10*time.Second),
+		OTLPEndpoint:    l.String("OTEL_EXPORTER_OTLP_ENDPOINT", ""),
+		TraceRatio:      l.Float("OTEL_TRACES_SAMPLER_ARG", 1),
+	}
+	if cfg.TraceRatio < 0 || cfg.TraceRatio > 1 {
+		l.fail("OTEL_TRACES_SAMPLER_ARG", fmt.Errorf("%v is not a ratio between 0 and 1", cfg.TraceRatio))
 	}
 	if cfg.ID == "" {
 		l.fail("APP_ID", errors.New("must be set"))
@@ -96,6 +108,20 @@ func (l *Loader) Int(key string, def int) int {
 		return def
 	}
 	return n
+}
+
+// Float returns the floating-point value of key, or def when unset.
+func (l *Loader) Float(key string, def float64) float64 {
+	v, ok := l.raw(key)
+	if !ok {
+		return def
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		l.fail(key, err)
+		return def
+	}
+	return f
 }
 
 // Bool returns the boolean value of key, or def when unset.

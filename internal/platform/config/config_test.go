@@ -22,22 +22,26 @@ func TestLoadDefaults(t *testing.T) {
 	assert.Equal(t, int64(1<<20), cfg.MaxBodyBytes)
 	assert.Equal(t, slog.LevelInfo, cfg.LogLevel)
 	assert.Equal(t, 10*time.Second, cfg.ShutdownTimeout)
+	assert.Equal(t, "", cfg.OTLPEndpoint, "no exporter unless named")
+	assert.Equal(t, 1.0, cfg.TraceRatio)
 }
 
 func TestLoadReportsEveryBadValue(t *testing.T) {
 	_, err := LoadFrom(lookupMap(map[string]string{
-		"APP_PORT":         "eighty",
-		"LOG_LEVEL":        "loud",
-		"SHUTDOWN_TIMEOUT": "soon",
+		"APP_PORT":                "eighty",
+		"LOG_LEVEL":               "loud",
+		"SHUTDOWN_TIMEOUT":        "soon",
+		"OTEL_TRACES_SAMPLER_ARG": "1.5",
 	}))
 	require.Error(t, err)
-	for _, key := range []string{"APP_ID", "APP_PORT", "LOG_LEVEL", "SHUTDOWN_TIMEOUT"} {
+	for _, key := range []string{"APP_ID", "APP_PORT", "LOG_LEVEL", "SHUTDOWN_TIMEOUT", "OTEL_TRACES_SAMPLER_ARG"} {
 		assert.Contains(t, err.Error(), key)
 	}
 }
 
 func TestLoaderValues(t *testing.T) {
-	l := NewLoader(lookupMap(map[string]string{"A": " 42 ", "B": "true", "C": "1500ms", "E": ""}))
+	l := NewLoader(lookupMap(map[string]string{"A": " 42 ", "B": "true", "C": "1500ms", "E": "", "F": "0.1"}))
+	assert.Equal(t, 0.1, l.Float("F", 1))
 	assert.Equal(t, 42, l.Int("A", 1))
 	assert.True(t, l.Bool("B", false))
 	assert.Equal(t, 1500*time.Millisecond, l.Duration("C", 0))

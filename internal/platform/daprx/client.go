@@ -14,6 +14,9 @@ import (
 	"time"
 
 	dapr "github.com/dapr/go-sdk/client"
+	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/metric/noop"
 	"go.uber.org/fx"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -21,6 +24,7 @@ import (
 
 	"github.com/shopmesh/shopmesh/internal/platform/config"
 	"github.com/shopmesh/shopmesh/internal/platform/health"
+	"github.com/shopmesh/shopmesh/internal/platform/telemetry"
 )
 
 // Module provides the Dapr client, the Sidecar, the Publisher, the Invoker and
@@ -44,9 +48,19 @@ const apiTokenHeader = "dapr-api-token"
 // NewClient connects the go-sdk client to the sidecar's gRPC port without
 // blocking: the sidecar may start after the app (it waits for the app port),
 // so calls fail until it is up and /readyz reports it.
-func NewClient(lc fx.Lifecycle, cfg config.App) (dapr.Client, error) {
+// Every call carries the caller's trace context (traceparent in the gRPC
+// metadata): the sidecar's spans for state, publish and invoke join the
+// app's trace, and a published event carries it to its consumers.
+func NewClient(lc fx.Lifecycle, cfg config.App, tr telemetry.Tracing) (dapr.Client, error) {
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.DaprGRPCPort))
-	opts := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
+	opts := []grpc.DialOption{
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithStatsHandler(otelgrpc.NewClientHandler(
+			otelgrpc.WithTracerProvider(tr.Provider),
+			otelgrpc.WithPropagators(tr.Propagator),
+			otelgrpc.WithMeterProvider(noop.NewMeterProvider()),
+		)),
+	}
 	if cfg.DaprAPIToken != "" {
 		opts = append(opts,
 			grpc.WithUnaryInterceptor(func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, o ...grpc.CallOption) error {
@@ -69,19 +83,29 @@ func NewClient(lc fx.Lifecycle, cfg config.App) (dapr.Client, error) {
 // Sidecar talks to the sidecar's HTTP API for what gRPC does not offer well:
 // health and HTTP service invocation.
 type Sidecar struct {
-	base  string
-	token string
-	http  *http.Client
-	log   *slog.Logger
+	base   string
+	token  string
+	http   *http.Client // traced: service invocation
+	probes *http.Client // untraced: health probes every few seconds
+	log    *slog.Logger
 }
 
 // NewSidecar returns the sidecar of this app.
-func NewSidecar(cfg config.App, log *slog.Logger) *Sidecar {
+func NewSidecar(cfg config.App, log *slog.Logger, tr telemetry.Tracing) *Sidecar {
 	return &Sidecar{
 		base:  "http://127.0.0.1:" + strconv.Itoa(cfg.DaprHTTPPort),
 		token: cfg.DaprAPIToken,
-		http:  &http.Client{Timeout: 30 * time.Second},
-		log:   log,
+		http: &http.Client{
+			Timeout: 30 * time.Second,
+			Transport: otelhttp.NewTransport(http.DefaultTransport,
+				otelhttp.WithTracerProvider(tr.Provider),
+				otelhttp.WithPropagators(tr.Propagator),
+				otelhttp.WithMeterProvider(noop.NewMeterProvider()),
+				otelhttp.WithSpanNameFormatter(invokeSpanName),
+			),
+		},
+		probes: &http.Client{Timeout: 30 * time.Second},
+		log:    log,
 	}
 }
 
@@ -115,7 +139,7 @@ func (s *Sidecar) probe(ctx context.Context, path string) error {
 	if err != nil {
 		return err
 	}
-	resp, err := s.http.Do(req)
+	resp, err := s.probes.Do(req)
 	if err != nil {
 		return fmt.Errorf("sidecar unreachable: %w", err)
 	}

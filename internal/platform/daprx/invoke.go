@@ -21,7 +21,8 @@ type Invoker struct{ sidecar *Sidecar }
 func NewInvoker(s *Sidecar) *Invoker { return &Invoker{sidecar: s} }
 
 // Call sends method path?query to app and returns the raw response; the
-// caller closes its body. Request and trace ids travel along.
+// caller closes its body. The request id and the trace context (a client
+// span of this call, child of ctx's) travel along.
 func (i *Invoker) Call(ctx context.Context, app, method, path string, query url.Values, body io.Reader, header http.Header) (*http.Response, error) {
 	u := i.sidecar.base + "/v1.0/invoke/" + url.PathEscape(app) + "/method/" + strings.TrimPrefix(path, "/")
 	if len(query) > 0 {
@@ -40,12 +41,20 @@ func (i *Invoker) Call(ctx context.Context, app, method, path string, query url.
 	if id := logging.RequestID(ctx); id != "" {
 		req.Header.Set(httpserver.RequestIDHeader, id)
 	}
-	if tid := logging.TraceID(ctx); tid != "" && req.Header.Get("traceparent") == "" {
-		req.Header.Set("traceparent", "00-"+tid+"-"+spanID()+"-01")
-	}
 	resp, err := i.sidecar.http.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("invoke %s %s: %w", app, path, err)
 	}
 	return resp, nil
+}
+
+// invokeSpanName names a client span by the app called ("invoke orders"):
+// the method path holds ids, too many names for a trace backend to index.
+func invokeSpanName(_ string, r *http.Request) string {
+	rest, ok := strings.CutPrefix(r.URL.Path, "/v1.0/invoke/")
+	if !ok {
+		return r.Method + " sidecar"
+	}
+	app, _, _ := strings.Cut(rest, "/")
+	return r.Method + " invoke " + app
 }

@@ -15,11 +15,15 @@ import (
 
 	dapr "github.com/dapr/go-sdk/client"
 	"github.com/gin-gonic/gin"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/fx"
 
 	"github.com/shopmesh/shopmesh/internal/contracts"
 	"github.com/shopmesh/shopmesh/internal/platform/httpserver"
 	"github.com/shopmesh/shopmesh/internal/platform/logging"
+	"github.com/shopmesh/shopmesh/internal/platform/telemetry"
 )
 
 // Publisher publishes CloudEvents on the app's pub/sub component.
@@ -53,10 +57,15 @@ type Message struct {
 	Type  string          `json:"type"`
 	Key   string          `json:"key,omitempty"` // partitionKey
 	Data  json.RawMessage `json:"data"`
+	// TraceParent is the W3C trace context of the span that made the
+	// message: its publish, and every consumer's span, join that trace.
+	TraceParent string `json:"traceparent,omitempty"`
 }
 
-// Send publishes m.
+// Send publishes m, as a child of the span that made it (m.TraceParent)
+// however late it goes out.
 func (p *Publisher) Send(ctx context.Context, m Message) error {
+	ctx = telemetry.WithRemoteParent(ctx, m.TraceParent)
 	meta := map[string]string{"cloudevent.type": m.Type, "cloudevent.id": m.ID}
 	if m.Key != "" {
 		meta["partitionKey"] = m.Key
@@ -109,6 +118,7 @@ type subscriptionParams struct {
 	fx.In
 	Router        httpserver.Router
 	Log           *slog.Logger
+	Tracing       telemetry.Tracing
 	Subscriptions []Subscription `group:"subscriptions"`
 }
 
@@ -165,6 +175,7 @@ type routeRule struct {
 // that acknowledges types the app does not handle: without it Dapr would
 // dead-letter them.
 func serveSubscriptions(p subscriptionParams) error {
+	c := consumer{log: p.Log, tracer: p.Tracing.Tracer(tracerName)}
 	var entries []subscribeEntry
 	byTopic := map[string]int{}
 	for _, s := range p.Subscriptions {
@@ -179,7 +190,7 @@ func serveSubscriptions(p subscriptionParams) error {
 				DeadLetterTopic: contracts.DeadLetter(s.Topic),
 				BulkSubscribe:   bulkSubscribe{Enabled: true, MaxMessagesCount: bulkMaxMessages, MaxAwaitDurationMs: bulkMaxAwaitMs},
 			})
-			p.Router.Sidecar.POST("/events/"+s.Topic, deliver(p.Log, nil))
+			p.Router.Sidecar.POST("/events/"+s.Topic, deliver(c, nil))
 		}
 		if len(s.Types) == 0 {
 			if entries[i].Routes.Default != "/events/"+s.Topic {
@@ -187,7 +198,7 @@ func serveSubscriptions(p subscriptionParams) error {
 			}
 			path := "/events/" + s.Topic + "/all"
 			entries[i].Routes.Default = path
-			p.Router.Sidecar.POST(path, deliver(p.Log, s.Handler))
+			p.Router.Sidecar.POST(path, deliver(c, s.Handler))
 			continue
 		}
 		for _, t := range s.Types {
@@ -196,7 +207,7 @@ func serveSubscriptions(p subscriptionParams) error {
 				Match: "event.type == " + strconv.Quote(t),
 				Path:  path,
 			})
-			p.Router.Sidecar.POST(path, deliver(p.Log, s.Handler))
+			p.Router.Sidecar.POST(path, deliver(c, s.Handler))
 		}
 	}
 	if entries == nil {
@@ -224,22 +235,31 @@ type cloudEvent struct {
 // names the status of each, SUCCESS, RETRY (redeliver later) or DROP (to the
 // dead-letter topic); the entries of a batch are handled concurrently. A
 // single CloudEvent is answered with its status as well.
-func deliver(log *slog.Logger, h func(context.Context, Event) error) gin.HandlerFunc {
+func deliver(cs consumer, h func(context.Context, Event) error) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		body, err := c.GetRawData()
 		var batch bulkEnvelope
 		if err == nil && json.Unmarshal(body, &batch) == nil && batch.Entries != nil {
-			c.JSON(http.StatusOK, bulkAnswer{Statuses: deliverBulk(c.Request.Context(), log, h, batch.Entries)})
+			c.JSON(http.StatusOK, bulkAnswer{Statuses: cs.deliverBulk(c.Request.Context(), h, batch.Entries)})
 			return
 		}
 		if err != nil {
-			log.WarnContext(c, "unreadable event dropped", "err", err)
+			cs.log.WarnContext(c, "unreadable event dropped", "err", err)
 			c.JSON(http.StatusOK, gin.H{"status": statusDrop})
 			return
 		}
-		c.JSON(http.StatusOK, gin.H{"status": handle(c.Request.Context(), log, h, body)})
+		c.JSON(http.StatusOK, gin.H{"status": cs.handle(c.Request.Context(), h, body)})
 	}
 }
+
+// consumer hands delivered events to the app's handlers.
+type consumer struct {
+	log    *slog.Logger
+	tracer trace.Tracer
+}
+
+// tracerName names the kit's own spans.
+const tracerName = "github.com/shopmesh/shopmesh/internal/platform/daprx"
 
 // Delivery statuses of Dapr's subscription contract.
 const (
@@ -270,29 +290,45 @@ type bulkStatus struct {
 
 // deliverBulk handles every entry of a batch concurrently and answers a
 // status for each: Dapr redelivers an entry without one.
-func deliverBulk(ctx context.Context, log *slog.Logger, h func(context.Context, Event) error, entries []bulkEntry) []bulkStatus {
+func (cs consumer) deliverBulk(ctx context.Context, h func(context.Context, Event) error, entries []bulkEntry) []bulkStatus {
 	out := make([]bulkStatus, len(entries))
 	var wg sync.WaitGroup
 	for i, e := range entries {
 		out[i].EntryID = e.EntryID
-		wg.Go(func() { out[i].Status = handle(ctx, log, h, e.Event) })
+		wg.Go(func() { out[i].Status = cs.handle(ctx, h, e.Event) })
 	}
 	wg.Wait()
 	return out
 }
 
 // handle decodes one CloudEvent, runs h on it and says which status Dapr
-// should act on.
-func handle(ctx context.Context, log *slog.Logger, h func(context.Context, Event) error, raw []byte) string {
+// should act on. h runs in a consumer span whose parent is the publisher's
+// (the event's traceparent), linked to the delivery's request span: a
+// batch holds events of many traces, and each stays in its own.
+func (cs consumer) handle(ctx context.Context, h func(context.Context, Event) error, raw []byte) string {
 	var ce cloudEvent
 	if err := json.Unmarshal(raw, &ce); err != nil {
-		log.WarnContext(ctx, "undecodable event dropped", "err", err)
+		cs.log.WarnContext(ctx, "undecodable event dropped", "err", err)
 		return statusDrop
 	}
 	if h == nil {
 		return statusSuccess
 	}
-	ctx = logging.WithIDs(ctx, ce.ID, logging.TraceID(ctx))
+	var opts []trace.SpanStartOption
+	if req := trace.SpanContextFromContext(ctx); req.IsValid() && ce.TraceParent != "" {
+		opts = append(opts, trace.WithLinks(trace.Link{SpanContext: req}))
+	}
+	ctx, span := cs.tracer.Start(telemetry.WithRemoteParent(ctx, ce.TraceParent), "process "+ce.Topic, append(opts,
+		trace.WithSpanKind(trace.SpanKindConsumer),
+		trace.WithAttributes(
+			attribute.String("messaging.system", "dapr"),
+			attribute.String("messaging.operation.type", "process"),
+			attribute.String("messaging.destination.name", ce.Topic),
+			attribute.String("messaging.message.id", ce.ID),
+			attribute.String("cloudevents.event_type", ce.Type),
+		))...)
+	defer span.End()
+	ctx = logging.WithRequestID(ctx, ce.ID)
 	ev, err := ce.event()
 	if err == nil {
 		err = h(ctx, ev)
@@ -301,10 +337,14 @@ func handle(ctx context.Context, log *slog.Logger, h func(context.Context, Event
 	case err == nil:
 		return statusSuccess
 	case errors.Is(err, ErrDrop):
-		log.WarnContext(ctx, "event dropped to dead letter", "type", ce.Type, "id", ce.ID, "err", err)
+		span.SetStatus(codes.Error, "dropped to the dead-letter topic")
+		span.RecordError(err)
+		cs.log.WarnContext(ctx, "event dropped to dead letter", "type", ce.Type, "id", ce.ID, "err", err)
 		return statusDrop
 	default:
-		log.ErrorContext(ctx, "event handling failed; will be redelivered", "type", ce.Type, "id", ce.ID, "err", err)
+		span.SetStatus(codes.Error, "will be redelivered")
+		span.RecordError(err)
+		cs.log.ErrorContext(ctx, "event handling failed; will be redelivered", "type", ce.Type, "id", ce.ID, "err", err)
 		return statusRetry
 	}
 }

@@ -15,18 +15,28 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/propagation"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/shopmesh/shopmesh/internal/platform/config"
 	"github.com/shopmesh/shopmesh/internal/platform/httpserver"
 	"github.com/shopmesh/shopmesh/internal/platform/metrics"
+	"github.com/shopmesh/shopmesh/internal/platform/telemetry"
 )
 
 func subscriptionServer(t *testing.T, subs ...Subscription) http.Handler {
 	t.Helper()
+	return subscriptionServerTraced(t, telemetry.NoExport("test"), subs...)
+}
+
+func subscriptionServerTraced(t *testing.T, tr telemetry.Tracing, subs ...Subscription) http.Handler {
+	t.Helper()
 	cfg := config.App{ID: "test", MaxBodyBytes: 1 << 20}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	e := httpserver.NewEngine(cfg, log, metrics.NewHTTP(metrics.NewRegistry()))
-	require.NoError(t, serveSubscriptions(subscriptionParams{Router: httpserver.NewRouter(cfg, e), Log: log, Subscriptions: subs}))
+	e := httpserver.NewEngine(cfg, log, metrics.NewHTTP(metrics.NewRegistry()), tr)
+	require.NoError(t, serveSubscriptions(subscriptionParams{Router: httpserver.NewRouter(cfg, e), Log: log, Tracing: tr, Subscriptions: subs}))
 	return e
 }
 
@@ -138,4 +148,52 @@ func TestBulkDeliveryAnswersEveryEntry(t *testing.T) {
 	h.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/events/orders", strings.NewReader(
 		`{"entries":[{"entryId":"9","event":{"id":"x","type":"order.shipped","data":{}}}]}`)))
 	assert.JSONEq(t, `{"statuses":[{"entryId":"9","status":"SUCCESS"}]}`, w.Body.String())
+}
+
+// Each event of a batch is handled in a span of its own trace, a child of
+// the publisher's span (the event's traceparent) and linked to the
+// delivery's request, whose traceparent is the sidecar's.
+func TestEventsContinueThePublishersTrace(t *testing.T) {
+	rec := tracetest.NewSpanRecorder()
+	tr := telemetry.Tracing{
+		Provider:   sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec)),
+		Propagator: propagation.TraceContext{},
+	}
+	var mu sync.Mutex
+	seen := map[string]trace.SpanContext{}
+	h := subscriptionServerTraced(t, tr, Subscription{Topic: "orders", Handler: func(ctx context.Context, e Event) error {
+		mu.Lock()
+		defer mu.Unlock()
+		seen[e.ID] = trace.SpanContextFromContext(ctx)
+		return nil
+	}})
+
+	const (
+		pubA     = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+		pubB     = "00-1bf7651916cd43dd8448eb211c80319d-c7ad6b7169203332-01"
+		delivery = "00-2cf7651916cd43dd8448eb211c80319e-d7ad6b7169203333-01"
+	)
+	body := `{"entries":[
+		{"entryId":"1","event":{"id":"a","type":"order.placed","topic":"orders","traceparent":"` + pubA + `","data":{}}},
+		{"entryId":"2","event":{"id":"b","type":"order.placed","topic":"orders","traceparent":"` + pubB + `","data":{}}}]}`
+	req := httptest.NewRequest(http.MethodPost, "/events/orders/all", strings.NewReader(body))
+	req.Header.Set("traceparent", delivery)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	require.Equal(t, http.StatusOK, w.Code)
+
+	assert.Equal(t, "0af7651916cd43dd8448eb211c80319c", seen["a"].TraceID().String())
+	assert.Equal(t, "1bf7651916cd43dd8448eb211c80319d", seen["b"].TraceID().String())
+	var consumers int
+	for _, s := range rec.Ended() {
+		if s.SpanKind() != trace.SpanKindConsumer {
+			continue
+		}
+		consumers++
+		assert.Equal(t, "process orders", s.Name())
+		assert.Contains(t, []string{"b7ad6b7169203331", "c7ad6b7169203332"}, s.Parent().SpanID().String(), "the publisher's span is the parent")
+		require.Len(t, s.Links(), 1)
+		assert.Equal(t, "2cf7651916cd43dd8448eb211c80319e", s.Links()[0].SpanContext.TraceID().String(), "linked to the delivery")
+	}
+	assert.Equal(t, 2, consumers)
 }

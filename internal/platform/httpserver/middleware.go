@@ -1,8 +1,6 @@
 package httpserver
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -11,9 +9,12 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
+	"go.opentelemetry.io/contrib/instrumentation/github.com/gin-gonic/gin/otelgin"
+	"go.opentelemetry.io/otel/metric/noop"
 
 	"github.com/shopmesh/shopmesh/internal/platform/logging"
 	"github.com/shopmesh/shopmesh/internal/platform/problem"
+	"github.com/shopmesh/shopmesh/internal/platform/telemetry"
 )
 
 const readHeaderTimeout = 10 * time.Second
@@ -22,29 +23,38 @@ const readHeaderTimeout = 10 * time.Second
 const RequestIDHeader = "X-Request-Id"
 
 var (
-	requestIDPattern   = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
-	traceparentPattern = regexp.MustCompile(`^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$`)
+	requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 )
 
-// ids takes the caller's request id and W3C trace id when they are well
-// formed (Dapr forwards traceparent), makes new ones otherwise, and puts them
-// in the request context for logs and outgoing calls.
-func ids(c *gin.Context) {
+// requestID takes the caller's request id when it is well formed, makes a
+// new one otherwise, and puts it in the request context for logs and
+// outgoing calls.
+func requestID(c *gin.Context) {
 	reqID := c.GetHeader(RequestIDHeader)
 	if !requestIDPattern.MatchString(reqID) {
 		reqID = uuid.NewString()
 	}
-	traceID := ""
-	if m := traceparentPattern.FindStringSubmatch(c.GetHeader("traceparent")); m != nil {
-		traceID = m[1]
-	} else {
-		var b [16]byte
-		_, _ = rand.Read(b[:])
-		traceID = hex.EncodeToString(b[:])
-	}
 	c.Header(RequestIDHeader, reqID)
-	c.Request = c.Request.WithContext(logging.WithIDs(c.Request.Context(), reqID, traceID))
+	c.Request = c.Request.WithContext(logging.WithRequestID(c.Request.Context(), reqID))
 	c.Next()
+}
+
+// traces starts a server span per request, continuing the caller's trace
+// (traceparent) with its sampling decision. Probes and scrapes are left out:
+// they would be most of the spans and tell nothing.
+func traces(app string, tr telemetry.Tracing) gin.HandlerFunc {
+	return otelgin.Middleware(app,
+		otelgin.WithTracerProvider(tr.Provider),
+		otelgin.WithPropagators(tr.Propagator),
+		otelgin.WithMeterProvider(noop.NewMeterProvider()), // metrics has the RED instruments
+		otelgin.WithGinFilter(func(c *gin.Context) bool {
+			switch c.FullPath() {
+			case "/metrics", "/healthz", "/readyz", "/dapr/config", "/dapr/subscribe":
+				return false
+			}
+			return true
+		}),
+	)
 }
 
 // recovery turns a panic into a logged 500 problem, never a stack trace.

@@ -1,4 +1,4 @@
-// Package httpserver runs the app's Gin engine: request and trace ids, panic
+// Package httpserver runs the app's Gin engine: a span per request, request ids, panic
 // recovery, access log, body-size limit, metrics, problem+json errors, the
 // APP_API_TOKEN check for calls from the sidecar, and graceful shutdown.
 package httpserver
@@ -18,6 +18,7 @@ import (
 	"github.com/shopmesh/shopmesh/internal/platform/config"
 	"github.com/shopmesh/shopmesh/internal/platform/metrics"
 	"github.com/shopmesh/shopmesh/internal/platform/problem"
+	"github.com/shopmesh/shopmesh/internal/platform/telemetry"
 )
 
 // Module provides the engine and Router and serves them for the app's lifetime.
@@ -38,12 +39,12 @@ type Router struct {
 }
 
 // NewEngine builds the Gin engine with the platform's middleware.
-func NewEngine(cfg config.App, log *slog.Logger, m *metrics.HTTP) *gin.Engine {
+func NewEngine(cfg config.App, log *slog.Logger, m *metrics.HTTP, tr telemetry.Tracing) *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
 	e.ContextWithFallback = true // c.Request.Context() values reach handlers through c
 	e.HandleMethodNotAllowed = true
-	e.Use(ids, recovery(log), m.Middleware, accessLog(log), validQuery, limitBody(cfg.MaxBodyBytes))
+	e.Use(traces(cfg.ID, tr), requestID, recovery(log), m.Middleware, accessLog(log), validQuery, limitBody(cfg.MaxBodyBytes))
 	e.NoRoute(func(c *gin.Context) {
 		Abort(c, problem.NotFound("no such resource: "+c.Request.URL.Path))
 	})

@@ -16,6 +16,7 @@ import (
 	"github.com/shopmesh/shopmesh/internal/platform/config"
 	"github.com/shopmesh/shopmesh/internal/platform/metrics"
 	"github.com/shopmesh/shopmesh/internal/platform/problem"
+	"github.com/shopmesh/shopmesh/internal/platform/telemetry"
 )
 
 type input struct {
@@ -33,7 +34,7 @@ type nested struct {
 func newTestEngine(t *testing.T, token string) (*gin.Engine, Router) {
 	t.Helper()
 	cfg := config.App{ID: "test", MaxBodyBytes: 64, AppAPIToken: token}
-	e := NewEngine(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), metrics.NewHTTP(metrics.NewRegistry()))
+	e := NewEngine(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), metrics.NewHTTP(metrics.NewRegistry()), telemetry.NoExport("test"))
 	r := NewRouter(cfg, e)
 	r.Public.POST("/things", func(c *gin.Context) {
 		var in input

@@ -1,5 +1,6 @@
-// Package logging builds the JSON slog logger every app uses. Request and
-// trace ids travel in the context and are added to each record by Handler.
+// Package logging builds the JSON slog logger every app uses. The request id
+// and the current span travel in the context and Handler adds them to each
+// record.
 package logging
 
 import (
@@ -8,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxevent"
 
@@ -32,37 +34,28 @@ func New(w io.Writer, cfg config.App) *slog.Logger {
 
 type ctxKey struct{}
 
-type ids struct{ requestID, traceID string }
-
-// WithIDs returns ctx carrying the request and trace id of the current call.
-func WithIDs(ctx context.Context, requestID, traceID string) context.Context {
-	return context.WithValue(ctx, ctxKey{}, ids{requestID, traceID})
+// WithRequestID returns ctx carrying the request id of the current call.
+func WithRequestID(ctx context.Context, requestID string) context.Context {
+	return context.WithValue(ctx, ctxKey{}, requestID)
 }
 
 // RequestID returns the request id carried by ctx, if any.
 func RequestID(ctx context.Context) string {
-	v, _ := ctx.Value(ctxKey{}).(ids)
-	return v.requestID
+	v, _ := ctx.Value(ctxKey{}).(string)
+	return v
 }
 
-// TraceID returns the trace id carried by ctx, if any.
-func TraceID(ctx context.Context) string {
-	v, _ := ctx.Value(ctxKey{}).(ids)
-	return v.traceID
-}
-
-// Handler adds request_id and trace_id from the record's context.
+// Handler adds request_id and the current span's trace_id and span_id, so
+// a log line leads to its trace and back.
 type Handler struct{ slog.Handler }
 
 // Handle implements slog.Handler.
 func (h Handler) Handle(ctx context.Context, r slog.Record) error {
-	if v, ok := ctx.Value(ctxKey{}).(ids); ok {
-		if v.requestID != "" {
-			r.AddAttrs(slog.String("request_id", v.requestID))
-		}
-		if v.traceID != "" {
-			r.AddAttrs(slog.String("trace_id", v.traceID))
-		}
+	if id := RequestID(ctx); id != "" {
+		r.AddAttrs(slog.String("request_id", id))
+	}
+	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+		r.AddAttrs(slog.String("trace_id", sc.TraceID().String()), slog.String("span_id", sc.SpanID().String()))
 	}
 	return h.Handler.Handle(ctx, r)
 }

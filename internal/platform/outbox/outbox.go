@@ -37,6 +37,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/shopmesh/shopmesh/internal/platform/daprx"
+	"github.com/shopmesh/shopmesh/internal/platform/telemetry"
 )
 
 // Event is one event to publish if, and only if, its transaction commits.
@@ -149,6 +150,7 @@ func (o *Outbox) Transact(ctx context.Context, events []Event, ops ...daprx.Op) 
 		return o.store.Transact(ctx, ops...)
 	}
 	rec := record{Events: make([]daprx.Message, len(events)), At: o.now().UTC()}
+	traceparent := telemetry.TraceParent(ctx) // published later, maybe by another process
 	for i, e := range events {
 		data, err := json.Marshal(e.Data)
 		if err != nil {
@@ -158,7 +160,7 @@ func (o *Outbox) Transact(ctx context.Context, events []Event, ops ...daprx.Op) 
 		if err != nil {
 			return fmt.Errorf("event id: %w", err)
 		}
-		rec.Events[i] = daprx.Message{ID: id.String(), Topic: e.Topic, Type: e.Type, Key: e.Key, Data: data}
+		rec.Events[i] = daprx.Message{ID: id.String(), Topic: e.Topic, Type: e.Type, Key: e.Key, Data: data, TraceParent: traceparent}
 	}
 	if err := o.leased(ctx); err != nil {
 		return err
