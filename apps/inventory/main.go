@@ -12,6 +12,7 @@ import (
 	"github.com/shopmesh/shopmesh/apps/inventory/catalogclient"
 	"github.com/shopmesh/shopmesh/apps/inventory/events"
 	"github.com/shopmesh/shopmesh/apps/inventory/inventory"
+	"github.com/shopmesh/shopmesh/apps/inventory/outcomes"
 	"github.com/shopmesh/shopmesh/apps/inventory/store"
 	"github.com/shopmesh/shopmesh/internal/platform"
 )
@@ -23,6 +24,7 @@ var modules = fx.Options(
 	catalogclient.Module,
 	events.Module,
 	inventory.Module,
+	outcomes.Module,
 	api.Module,
 )
 

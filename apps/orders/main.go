@@ -10,6 +10,7 @@ import (
 	"github.com/shopmesh/shopmesh/apps/orders/api"
 	"github.com/shopmesh/shopmesh/apps/orders/events"
 	"github.com/shopmesh/shopmesh/apps/orders/orders"
+	"github.com/shopmesh/shopmesh/apps/orders/outcomes"
 	"github.com/shopmesh/shopmesh/apps/orders/products"
 	"github.com/shopmesh/shopmesh/apps/orders/store"
 	"github.com/shopmesh/shopmesh/internal/platform"
@@ -21,6 +22,7 @@ var modules = fx.Options(
 	store.Module,
 	products.Module,
 	orders.Module,
+	outcomes.Module,
 	api.Module,
 	events.Module,
 )

@@ -9,6 +9,7 @@ import (
 
 	"github.com/shopmesh/shopmesh/apps/payments/api"
 	"github.com/shopmesh/shopmesh/apps/payments/events"
+	"github.com/shopmesh/shopmesh/apps/payments/outcomes"
 	"github.com/shopmesh/shopmesh/apps/payments/payments"
 	"github.com/shopmesh/shopmesh/apps/payments/store"
 	"github.com/shopmesh/shopmesh/internal/platform"
@@ -19,6 +20,7 @@ import (
 var app = fx.Options(
 	store.Module,
 	payments.Module,
+	outcomes.Module,
 	events.Module,
 	api.Module,
 )

@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -26,6 +28,9 @@ commands:
                                    component YAMLs need (-all: every one known), one a line
   binaries                         SHA-256 of the executable of every running app
                                    and daprd (from /proc/<pid>/exe)
+  prometheus-targets [-o FILE]     Prometheus file_sd targets (JSON, default stdout):
+                                   each app's /metrics (job apps) and each daprd's
+                                   metrics port (job daprd), labelled app="<app id>"
 
 common flags (after the command):
   -root DIR      repo root (default: found from the working directory)
@@ -181,6 +186,29 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			fmt.Fprintf(out, "%s  %s %s\n", b.SHA256, b.Name, b.Role)
 		}
 		return nil
+	case "prometheus-targets":
+		file := fs.String("o", "", "write the targets to FILE, replacing it at once (default: stdout)")
+		if err := parse(fs, args, 0); err != nil {
+			return err
+		}
+		e, err := getEnv()
+		if err != nil {
+			return err
+		}
+		t, err := stack.LoadTemplate(e.template)
+		if err != nil {
+			return err
+		}
+		data, err := json.MarshalIndent(prometheusTargets(t), "", "  ")
+		if err != nil {
+			return err
+		}
+		data = append(data, '\n')
+		if *file == "" {
+			_, err = out.Write(data)
+			return err
+		}
+		return writeFileAtomic(*file, data)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(out, usage)
 		return nil
@@ -229,6 +257,65 @@ func showLogs(l stack.Layout, names []string, asked bool, n int, out io.Writer) 
 	}
 	if shown == 0 {
 		fmt.Fprintf(out, "no app logs in %s\n", l.LogDir)
+	}
+	return nil
+}
+
+// targetGroup is one entry of a Prometheus file_sd file.
+type targetGroup struct {
+	Targets []string          `json:"targets"`
+	Labels  map[string]string `json:"labels"`
+}
+
+// Prometheus jobs of observability/prometheus/prometheus.yml. Both read the
+// one targets file; each keeps the groups whose job label is its name.
+const (
+	promJobApps  = "apps"
+	promJobDaprd = "daprd"
+)
+
+// prometheusTargets returns, in template order, a group per app (its app
+// port, job apps) and then one per daprd (its metrics port, job daprd),
+// each labelled with the app id.
+func prometheusTargets(t *stack.Template) []targetGroup {
+	groups := make([]targetGroup, 0, 2*len(t.Apps))
+	for _, job := range []string{promJobApps, promJobDaprd} {
+		for _, a := range t.Apps {
+			port := a.App
+			if job == promJobDaprd {
+				port = a.Metrics
+			}
+			groups = append(groups, targetGroup{
+				Targets: []string{fmt.Sprintf("127.0.0.1:%d", port)},
+				Labels:  map[string]string{"job": job, "app": a.ID},
+			})
+		}
+	}
+	return groups
+}
+
+// writeFileAtomic replaces path with data through a temporary file in the
+// same folder and a rename, so that a reader watching path (Prometheus'
+// file_sd) never sees it half written.
+func writeFileAtomic(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp, 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
 }

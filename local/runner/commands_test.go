@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -75,11 +77,77 @@ func TestRunCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	out.Reset()
-	if err := run(ctx, []string{"infra", "-root", root}, &out); err != nil || out.String() != "redis\n" {
+	if err := run(ctx, []string{"infra", "-root", root}, &out); err != nil || out.String() != "jaeger\nprometheus\nredis\n" {
 		t.Errorf("infra: %v %q", err, out.String())
 	}
 	out.Reset()
-	if err := run(ctx, []string{"infra", "-root", root, "-all"}, &out); err != nil || out.String() != "dynalite\nfauxqs\nkafka\nmailpit\npostgres\nredis\n" {
+	if err := run(ctx, []string{"infra", "-root", root, "-all"}, &out); err != nil || out.String() != "dynalite\nfauxqs\njaeger\nkafka\nmailpit\npostgres\nprometheus\nredis\n" {
 		t.Errorf("infra -all: %v %q", err, out.String())
+	}
+}
+
+func TestPrometheusTargets(t *testing.T) {
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "dapr"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	app := func(id string, n int) string {
+		return fmt.Sprintf("  - appID: %s\n    appDirPath: ../apps/%[1]s\n    appPort: %d\n    daprHTTPPort: %d\n    daprGRPCPort: %d\n    daprInternalGRPCPort: %d\n    metricsPort: %d\n",
+			id, 18080+n, 13600+n, 15600+n, 15700+n, 19600+n)
+	}
+	tmpl := "version: 1\napps:\n" + app("gateway", 0) + app("orders", 4)
+	if err := os.WriteFile(filepath.Join(root, "dapr/dapr.yaml"), []byte(tmpl), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want := []targetGroup{
+		{Targets: []string{"127.0.0.1:18080"}, Labels: map[string]string{"job": "apps", "app": "gateway"}},
+		{Targets: []string{"127.0.0.1:18084"}, Labels: map[string]string{"job": "apps", "app": "orders"}},
+		{Targets: []string{"127.0.0.1:19600"}, Labels: map[string]string{"job": "daprd", "app": "gateway"}},
+		{Targets: []string{"127.0.0.1:19604"}, Labels: map[string]string{"job": "daprd", "app": "orders"}},
+	}
+	decode := func(what string, data []byte) {
+		t.Helper()
+		var got []targetGroup
+		if err := json.Unmarshal(data, &got); err != nil {
+			t.Fatalf("%s: %v\n%s", what, err, data)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s:\ngot  %+v\nwant %+v", what, got, want)
+		}
+	}
+	ctx := context.Background()
+
+	var out bytes.Buffer
+	if err := run(ctx, []string{"prometheus-targets", "-root", root}, &out); err != nil {
+		t.Fatal(err)
+	}
+	decode("stdout", out.Bytes())
+
+	// -o replaces the file, leaving no temporary file behind.
+	file := filepath.Join(root, "run", "targets.json")
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, []byte("stale"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := run(ctx, []string{"prometheus-targets", "-root", root, "-o", file}, &out); err != nil || out.Len() != 0 {
+		t.Fatalf("-o: %v %q", err, out.String())
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	decode("-o", data)
+	if entries, _ := os.ReadDir(filepath.Dir(file)); len(entries) != 1 {
+		t.Errorf("files beside the targets: %v", entries)
+	}
+
+	if err := run(ctx, []string{"prometheus-targets", "-root", root, "-o", filepath.Join(root, "missing", "t.json")}, &out); err == nil {
+		t.Error("-o into a missing folder must fail")
+	}
+	if err := run(ctx, []string{"prometheus-targets", "-root", root, "extra"}, &out); err == nil {
+		t.Error("prometheus-targets takes no arguments")
 	}
 }

@@ -24,8 +24,13 @@ var infraOf = map[string]string{
 	"bindings.cron":           "",
 }
 
+// Observability lists the local servers every profile runs beside the
+// stack whatever its components: the trace backend the apps and sidecars
+// export to, and Prometheus scraping them.
+var Observability = []string{"jaeger", "prometheus"}
+
 // Infra lists, sorted and once each, the local servers the component YAMLs
-// of components/<profile> under root need.
+// of components/<profile> under root need, and the observability servers.
 func Infra(root, profile string) ([]string, error) {
 	if profile == "" {
 		profile = DefaultProfile
@@ -40,7 +45,7 @@ func Infra(root, profile string) ([]string, error) {
 	if len(files) == 0 {
 		return nil, fmt.Errorf("profile %q: no component YAMLs in %s", profile, filepath.Join(root, "components", profile))
 	}
-	var out []string
+	out := slices.Clone(Observability)
 	for _, f := range files {
 		typ, err := fileComponentType(f)
 		if err != nil {
@@ -60,7 +65,7 @@ func Infra(root, profile string) ([]string, error) {
 // AllInfra lists, sorted, every local server some component type needs:
 // what `task infra:down` stops.
 func AllInfra() []string {
-	var out []string
+	out := slices.Clone(Observability)
 	for _, server := range infraOf {
 		if server != "" {
 			out = append(out, server)

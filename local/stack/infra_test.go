@@ -34,14 +34,14 @@ func TestInfraFollowsTheComponentTypes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"postgres", "redis"}; !reflect.DeepEqual(got, want) {
+	if want := []string{"jaeger", "postgres", "prometheus", "redis"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("local needs %v, want %v", got, want)
 	}
 	got, err = stack.Infra(root, "emu")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"dynalite", "kafka"}; !reflect.DeepEqual(got, want) {
+	if want := []string{"dynalite", "jaeger", "kafka", "prometheus"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("emu needs %v, want %v", got, want)
 	}
 	if _, err := stack.Infra(root, "odd"); err == nil || !strings.Contains(err.Error(), "bindings.aws.s3") {

@@ -83,6 +83,8 @@ func TestPoisonEventIsDeadLetteredAndOrdersFlow(t *testing.T) {
 	b := pubsubBroker(t)
 	marker := fmt.Sprintf("poison-%d", time.Now().UnixNano())
 	orders := sidecarOf(t, "orders")
+	const dropped = `sum(messaging_client_consumed_messages_total{status="drop",messaging_destination_name="orders"})`
+	droppedBefore := promValue(t, dropped)
 	// An order.placed whose data is not an order at all.
 	r := call(t, http.MethodPost, orders.base+"/v1.0/publish/pubsub/orders?metadata.cloudevent.type=order.placed",
 		map[string]any{"order_id": 42, "lines": "none", "marker": marker}, "dapr-api-token", orders.token)
@@ -91,6 +93,19 @@ func TestPoisonEventIsDeadLetteredAndOrdersFlow(t *testing.T) {
 	eventually(t, 3*time.Minute, "the poison event on orders-deadletter", func() bool {
 		return b.count(t, "orders-deadletter", marker) > 0
 	})
+	// Every consumer of order.placed (inventory, payments) dropped it: the
+	// dead-letter counter moved, and the alert that calls a human fires.
+	eventually(t, settle, "the dead-letter counter moved and EventDeadLettered fires", func() bool {
+		if promValue(t, dropped)-droppedBefore < 1 {
+			return false
+		}
+		for _, a := range promFiring(t)["EventDeadLettered"] {
+			if a["messaging_destination_name"] == "orders" {
+				return true
+			}
+		}
+		return false
+	}, func() string { return toJSON(promFiring(t)) })
 
 	p := stockedProduct(t, 3, 100)
 	c := newCustomer(t, "afterpoison")

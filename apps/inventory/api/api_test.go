@@ -51,7 +51,7 @@ func newServer(t *testing.T) *server {
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	s.svc = inventory.NewService(s.store, s.pub, s.cat, inventory.Config{ReservationTTL: 15 * time.Minute},
-		func() time.Time { return s.now }, log)
+		func() time.Time { return s.now }, log, &inventorytest.Outcomes{})
 	cfg := config.App{ID: contracts.AppInventory, AppAPIToken: appToken, MaxBodyBytes: 1 << 20}
 	e := httpserver.NewEngine(cfg, log, metrics.NewHTTP(metrics.NewRegistry()), telemetry.NoExport("test"))
 	api.Register(httpserver.NewRouter(cfg, e), s.svc, log)

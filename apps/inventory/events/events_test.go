@@ -23,7 +23,7 @@ func newService(t *testing.T) (*inventory.Service, *inventorytest.Store, *invent
 	t.Helper()
 	st, pub := inventorytest.NewStore(), &inventorytest.Publisher{}
 	svc := inventory.NewService(st, pub, &inventorytest.Catalog{}, inventory.Config{InitialStock: 3, ReservationTTL: time.Minute},
-		inventory.SystemClock(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+		inventory.SystemClock(), slog.New(slog.NewTextHandler(io.Discard, nil)), &inventorytest.Outcomes{})
 	return svc, st, pub
 }
 

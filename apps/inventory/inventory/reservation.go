@@ -126,6 +126,7 @@ func (s *Service) advancePlacement(ctx context.Context, r Reservation, etag stri
 		if ok, err := s.moveTo(ctx, &r, etag, next); !ok {
 			return false, err
 		}
+		s.out.Reservation(next, r.Reason)
 		return true, s.announce(ctx, r)
 	case StatusReserved, StatusRejected:
 		return true, s.announce(ctx, r)

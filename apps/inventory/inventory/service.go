@@ -17,12 +17,19 @@ type Service struct {
 	cfg      Config
 	now      Clock
 	log      *slog.Logger
+	out      Outcomes
 	sweeping sync.Mutex
 }
 
+// Outcomes is told, once per order, how its reservation ended: reserved,
+// or rejected with a reason. The platform's business metrics.
+type Outcomes interface {
+	Reservation(status Status, reason string)
+}
+
 // NewService returns the inventory over its ports.
-func NewService(store Store, pub Publisher, catalog Catalog, cfg Config, now Clock, log *slog.Logger) *Service {
-	return &Service{store: store, pub: pub, catalog: catalog, cfg: cfg, now: now, log: log}
+func NewService(store Store, pub Publisher, catalog Catalog, cfg Config, now Clock, log *slog.Logger, out Outcomes) *Service {
+	return &Service{store: store, pub: pub, catalog: catalog, cfg: cfg, now: now, log: log, out: out}
 }
 
 // SystemClock is the wall clock in UTC.

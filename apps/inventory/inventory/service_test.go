@@ -50,6 +50,7 @@ type env struct {
 	cat   *inventorytest.Catalog
 	clock *clock
 	cfg   inventory.Config
+	out   *inventorytest.Outcomes
 }
 
 // newEnv returns a service over fakes. The store refuses (and the test
@@ -63,6 +64,7 @@ func newEnv(t *testing.T) *env {
 		cat:   &inventorytest.Catalog{Products: map[string]bool{}},
 		clock: &clock{t: time.Date(2026, 3, 1, 12, 0, 30, 0, time.UTC)},
 		cfg:   inventory.Config{InitialStock: 10, ReservationTTL: 15 * time.Minute},
+		out:   &inventorytest.Outcomes{},
 	}
 	e.store.Check = func(key string, value []byte) error {
 		if !strings.HasPrefix(key, "stock|") {
@@ -89,7 +91,7 @@ func newEnv(t *testing.T) *env {
 
 // replica is another process of the service on the same store.
 func (e *env) replica() *inventory.Service {
-	return inventory.NewService(e.store, e.pub, e.cat, e.cfg, e.clock.now, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	return inventory.NewService(e.store, e.pub, e.cat, e.cfg, e.clock.now, slog.New(slog.NewTextHandler(io.Discard, nil)), e.out)
 }
 
 func (e *env) stock(t *testing.T, id string) inventory.Stock {
@@ -265,6 +267,11 @@ func TestFiftyConcurrentCheckoutsForTenUnits(t *testing.T) {
 	reserved := e.pub.Events(contracts.InventoryReserved)
 	assert.Len(t, reserved, 10)
 	assert.Len(t, e.pub.Events(contracts.InventoryRejected), 40)
+	outcomes := map[string]int{}
+	for _, o := range e.out.All() {
+		outcomes[o]++
+	}
+	assert.Equal(t, map[string]int{"reserved": 10, "rejected out_of_stock": 40}, outcomes, "each reservation counted once")
 
 	// The saga goes on: the reserved orders are confirmed, the rejected
 	// ones cancelled, all at once.
@@ -313,6 +320,7 @@ func TestRedeliveredPlacementChangesNothing(t *testing.T) {
 	}
 	wg.Wait()
 	assert.Equal(t, [2]int64{5, 5}, e.counts(t, "p1"))
+	assert.Equal(t, []string{"reserved", "reserved"}, e.out.All(), "duplicates count nothing more")
 }
 
 func TestInterruptedPlacementResumes(t *testing.T) {

@@ -185,3 +185,23 @@ func (c *Catalog) ProductExists(_ context.Context, id string) (bool, error) {
 	}
 	return c.Products[id], nil
 }
+
+// Outcomes records the reservation outcomes the service reports.
+type Outcomes struct {
+	mu  sync.Mutex
+	got []string // "status reason"
+}
+
+// Reservation implements inventory.Outcomes.
+func (o *Outcomes) Reservation(status inventory.Status, reason string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.got = append(o.got, strings.TrimSpace(string(status)+" "+reason))
+}
+
+// All returns every outcome reported so far.
+func (o *Outcomes) All() []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return slices.Clone(o.got)
+}

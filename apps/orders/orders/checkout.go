@@ -87,6 +87,7 @@ func (s *Service) Checkout(ctx context.Context, who Customer, req CheckoutReques
 		if err != nil {
 			return Order{}, fmt.Errorf("placing order %s: %w", o.ID, err)
 		}
+		s.out.Placed()
 		return o, s.emptyCart(ctx, who.UserID, cart.ID, o.Lines)
 	}
 	return Order{}, fmt.Errorf("checkout of %s: %w", who.UserID, ErrConflict)

@@ -28,12 +28,22 @@ type Service struct {
 	cfg     Config
 	now     Clock
 	log     *slog.Logger
+	out     Outcomes
 	users   userLocks
 }
 
+// Outcomes is told, once per order, what became of it: the platform's
+// business metrics.
+type Outcomes interface {
+	Placed()
+	// Settled: status confirmed, or cancelled with a reason, after the
+	// time since the order was placed.
+	Settled(status, reason string, after time.Duration)
+}
+
 // NewService returns the orders domain over its stores and the catalog.
-func NewService(carts CartStore, store Store, catalog Catalog, cfg Config, now Clock, log *slog.Logger) *Service {
-	return &Service{carts: carts, store: store, catalog: catalog, cfg: cfg, now: now, log: log}
+func NewService(carts CartStore, store Store, catalog Catalog, cfg Config, now Clock, log *slog.Logger, out Outcomes) *Service {
+	return &Service{carts: carts, store: store, catalog: catalog, cfg: cfg, now: now, log: log, out: out}
 }
 
 // Orders lists the user's orders, newest first.
@@ -115,6 +125,7 @@ func (s *Service) settle(ctx context.Context, id, owner, status, reason string) 
 		if err != nil {
 			return Order{}, fmt.Errorf("storing order %s: %w", id, err)
 		}
+		s.out.Settled(status, reason, now.Sub(o.CreatedAt))
 		return o, nil
 	}
 	return Order{}, fmt.Errorf("settling order %s: %w", id, ErrConflict)

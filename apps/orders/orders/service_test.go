@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -355,6 +356,11 @@ func TestSagaTransitions(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, got, again)
 			assert.Len(t, e.Store.Events(), 2)
+
+			placedN, settled := e.Outcomes.Counts()
+			assert.Equal(t, 1, placedN)
+			assert.Equal(t, []string{strings.TrimSpace(tc.status + " " + tc.reason + " 2s")}, settled,
+				"counted once, however often the outcome arrives, with the saga's duration")
 		})
 	}
 }

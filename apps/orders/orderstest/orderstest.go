@@ -8,7 +8,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -279,11 +281,12 @@ func (c *Clock) Advance(d time.Duration) {
 
 // Env is the orders domain over fakes, in the shop currency USD.
 type Env struct {
-	Service *orders.Service
-	Store   *Store
-	Carts   *Carts
-	Catalog *Catalog
-	Clock   *Clock
+	Service  *orders.Service
+	Store    *Store
+	Carts    *Carts
+	Catalog  *Catalog
+	Clock    *Clock
+	Outcomes *Outcomes
 }
 
 // New returns an Env whose catalog sells products, its clock at
@@ -291,7 +294,8 @@ type Env struct {
 func New(products ...orders.Product) *Env {
 	e := &Env{
 		Store: NewStore(), Carts: NewCarts(), Catalog: NewCatalog(products...),
-		Clock: NewClock(time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)),
+		Clock:    NewClock(time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)),
+		Outcomes: &Outcomes{},
 	}
 	e.Service = e.Replica()
 	return e
@@ -301,5 +305,33 @@ func New(products ...orders.Product) *Env {
 // as a second instance of the app would be: it shares no in-process lock.
 func (e *Env) Replica() *orders.Service {
 	return orders.NewService(e.Carts, e.Store, e.Catalog, orders.Config{Currency: "USD"}, e.Clock.Now,
-		slog.New(slog.DiscardHandler))
+		slog.New(slog.DiscardHandler), e.Outcomes)
+}
+
+// Outcomes records what the service says became of orders.
+type Outcomes struct {
+	mu      sync.Mutex
+	placed  int
+	settled []string // "status reason after"
+}
+
+// Placed implements orders.Outcomes.
+func (o *Outcomes) Placed() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.placed++
+}
+
+// Settled implements orders.Outcomes.
+func (o *Outcomes) Settled(status, reason string, after time.Duration) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.settled = append(o.settled, strings.TrimSpace(status+" "+reason+" "+after.String()))
+}
+
+// Counts returns how many orders were placed and each settlement so far.
+func (o *Outcomes) Counts() (placed int, settled []string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.placed, slices.Clone(o.settled)
 }

@@ -109,7 +109,7 @@ spec:
 // service is one instance of the domain over the real stores.
 func (h harness) service() *orders.Service {
 	return orders.NewService(store.NewCarts(h.client, store.Config{CartTTL: cartTTL}), h.orders,
-		h.catalog, orders.Config{Currency: "USD"}, h.clock.Now, slog.New(slog.DiscardHandler))
+		h.catalog, orders.Config{Currency: "USD"}, h.clock.Now, slog.New(slog.DiscardHandler), &orderstest.Outcomes{})
 }
 
 // next returns the next event of type typ, and the other events that came

@@ -27,11 +27,19 @@ type Service struct {
 	cfg      Config
 	now      func() time.Time
 	log      *slog.Logger
+	out      Outcomes
+}
+
+// Outcomes is told, once per payment, each final status it reaches
+// (captured, failed with the provider's reason, refunded): the platform's
+// business metrics.
+type Outcomes interface {
+	Settled(status Status, reason string)
 }
 
 // NewService returns the payment flow over store and provider.
-func NewService(store Store, provider Provider, cfg Config, log *slog.Logger) *Service {
-	return &Service{store: store, provider: provider, cfg: cfg, now: func() time.Time { return time.Now().UTC() }, log: log}
+func NewService(store Store, provider Provider, cfg Config, log *slog.Logger, out Outcomes) *Service {
+	return &Service{store: store, provider: provider, cfg: cfg, now: func() time.Time { return time.Now().UTC() }, log: log, out: out}
 }
 
 // WithClock makes s read the time from now (tests).
@@ -378,6 +386,7 @@ func (s *Service) settle(ctx context.Context, orderID string, from Status, apply
 			return fmt.Errorf("recording %s for order %s: %w", ev.Type, orderID, err)
 		}
 		s.log.InfoContext(ctx, "payment "+string(p.Status), "order_id", orderID, "payment_id", p.ID, "reason", p.Reason)
+		s.out.Settled(p.Status, p.Reason)
 		return nil
 	}
 	return fmt.Errorf("recording the outcome for order %s: %w", orderID, ErrConflict)

@@ -185,6 +185,7 @@ func TestDeclines(t *testing.T) {
 			assert.Equal(t, 0, env.Provider.RefundCalls(id))
 			assert.Equal(t, 1, env.Provider.ChargeCalls(id))
 			assert.Len(t, env.Store.Published(), 1)
+			assert.Equal(t, []string{"failed " + reason}, env.Outcomes.All())
 		})
 	}
 }
@@ -283,6 +284,7 @@ func TestCancelAfterCaptureRefundsOnce(t *testing.T) {
 	evs := env.Store.Published()
 	assert.Equal(t, []string{contracts.PaymentSucceeded, contracts.PaymentRefunded}, types(evs))
 	assert.Equal(t, contracts.PaymentEvent{PaymentID: p.ID, OrderID: id, UserID: "user-1", Amount: total, At: env.Clock.Now()}, evs[1].Data)
+	assert.Equal(t, []string{"captured", "refunded"}, env.Outcomes.All(), "each outcome counted once")
 
 	v, err := env.Service.Get(ctx, id)
 	require.NoError(t, err)
@@ -412,7 +414,7 @@ func TestGetUnknown(t *testing.T) {
 func TestTokensAreNeitherLoggedNorPublished(t *testing.T) {
 	env := paymentstest.New(t)
 	var logs bytes.Buffer
-	svc := payments.NewService(env.Store, env.Provider, paymentstest.Config, slog.New(slog.NewJSONHandler(&logs, nil))).WithClock(env.Clock.Now)
+	svc := payments.NewService(env.Store, env.Provider, paymentstest.Config, slog.New(slog.NewJSONHandler(&logs, nil)), env.Outcomes).WithClock(env.Clock.Now)
 	ctx := context.Background()
 	for _, token := range []string{sandbox.TokenVisa, sandbox.TokenChargeDeclined, "tok_secretish"} {
 		id := newOrderID(t)

@@ -8,7 +8,9 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -279,19 +281,41 @@ type Env struct {
 	Provider *Provider
 	Service  *payments.Service
 	Log      *slog.Logger
+	Outcomes *Outcomes
+}
+
+// Outcomes records the final statuses the service reports.
+type Outcomes struct {
+	mu  sync.Mutex
+	got []string // "status reason"
+}
+
+// Settled implements payments.Outcomes.
+func (o *Outcomes) Settled(status payments.Status, reason string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.got = append(o.got, strings.TrimSpace(string(status)+" "+reason))
+}
+
+// All returns every outcome reported so far.
+func (o *Outcomes) All() []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return slices.Clone(o.got)
 }
 
 // New returns an Env over empty stores, its clock at a fixed time.
 func New(t testing.TB) *Env {
 	t.Helper()
 	e := &Env{
-		Clock:  &Clock{t: time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)},
-		Store:  NewStore(),
-		Ledger: NewKV(),
-		Log:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Clock:    &Clock{t: time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)},
+		Store:    NewStore(),
+		Ledger:   NewKV(),
+		Log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Outcomes: &Outcomes{},
 	}
 	e.Sandbox = sandbox.New(e.Ledger).WithClock(e.Clock.Now)
 	e.Provider = NewProvider(e.Sandbox)
-	e.Service = payments.NewService(e.Store, e.Provider, Config, e.Log).WithClock(e.Clock.Now)
+	e.Service = payments.NewService(e.Store, e.Provider, Config, e.Log, e.Outcomes).WithClock(e.Clock.Now)
 	return e
 }

@@ -33,7 +33,7 @@ var Module = fx.Options(
 	fx.Provide(
 		NewClient,
 		NewSidecar,
-		NewPublisher,
+		NewCountedPublisher,
 		NewInvoker,
 		fx.Annotate(func(s *Sidecar) health.Check {
 			return health.Check{Name: "dapr-sidecar", Check: s.Ready}

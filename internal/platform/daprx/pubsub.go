@@ -23,17 +23,33 @@ import (
 	"github.com/shopmesh/shopmesh/internal/contracts"
 	"github.com/shopmesh/shopmesh/internal/platform/httpserver"
 	"github.com/shopmesh/shopmesh/internal/platform/logging"
+	"github.com/shopmesh/shopmesh/internal/platform/metrics"
 	"github.com/shopmesh/shopmesh/internal/platform/telemetry"
 )
 
 // Publisher publishes CloudEvents on the app's pub/sub component.
 type Publisher struct {
-	client dapr.Client
-	pubsub string
+	client  dapr.Client
+	pubsub  string
+	metrics *metrics.Messaging // nil: not counted
 }
 
 // NewPublisher publishes on contracts.PubSub.
 func NewPublisher(c dapr.Client) *Publisher { return &Publisher{client: c, pubsub: contracts.PubSub} }
+
+// NewCountedPublisher publishes on contracts.PubSub and counts each event
+// in m: the app's publisher.
+func NewCountedPublisher(c dapr.Client, m *metrics.Messaging) *Publisher {
+	p := NewPublisher(c)
+	p.metrics = m
+	return p
+}
+
+func (p *Publisher) count(topic string) {
+	if p.metrics != nil {
+		p.metrics.Sent(topic)
+	}
+}
 
 // Publish sends data as JSON with the CloudEvent type eventType. key orders
 // events of one aggregate on brokers that partition (Kafka's partitionKey).
@@ -45,6 +61,7 @@ func (p *Publisher) Publish(ctx context.Context, topic, eventType, key string, d
 	if err := p.client.PublishEvent(ctx, p.pubsub, topic, data, dapr.PublishEventWithMetadata(meta)); err != nil {
 		return fmt.Errorf("publish %s on %s: %w", eventType, topic, err)
 	}
+	p.count(topic)
 	return nil
 }
 
@@ -75,6 +92,7 @@ func (p *Publisher) Send(ctx context.Context, m Message) error {
 	if err != nil {
 		return fmt.Errorf("publish %s %s on %s: %w", m.Type, m.ID, m.Topic, err)
 	}
+	p.count(m.Topic)
 	return nil
 }
 
@@ -119,6 +137,7 @@ type subscriptionParams struct {
 	Router        httpserver.Router
 	Log           *slog.Logger
 	Tracing       telemetry.Tracing
+	Metrics       *metrics.Messaging
 	Subscriptions []Subscription `group:"subscriptions"`
 }
 
@@ -175,7 +194,7 @@ type routeRule struct {
 // that acknowledges types the app does not handle: without it Dapr would
 // dead-letter them.
 func serveSubscriptions(p subscriptionParams) error {
-	c := consumer{log: p.Log, tracer: p.Tracing.Tracer(tracerName)}
+	c := consumer{log: p.Log, tracer: p.Tracing.Tracer(tracerName), metrics: p.Metrics}
 	var entries []subscribeEntry
 	byTopic := map[string]int{}
 	for _, s := range p.Subscriptions {
@@ -191,6 +210,9 @@ func serveSubscriptions(p subscriptionParams) error {
 				BulkSubscribe:   bulkSubscribe{Enabled: true, MaxMessagesCount: bulkMaxMessages, MaxAwaitDurationMs: bulkMaxAwaitMs},
 			})
 			p.Router.Sidecar.POST("/events/"+s.Topic, deliver(c, nil))
+			if p.Metrics != nil {
+				p.Metrics.Subscribed(s.Topic)
+			}
 		}
 		if len(s.Types) == 0 {
 			if entries[i].Routes.Default != "/events/"+s.Topic {
@@ -254,8 +276,9 @@ func deliver(cs consumer, h func(context.Context, Event) error) gin.HandlerFunc 
 
 // consumer hands delivered events to the app's handlers.
 type consumer struct {
-	log    *slog.Logger
-	tracer trace.Tracer
+	log     *slog.Logger
+	tracer  trace.Tracer
+	metrics *metrics.Messaging // nil: not counted
 }
 
 // tracerName names the kit's own spans.
@@ -328,7 +351,16 @@ func (cs consumer) handle(ctx context.Context, h func(context.Context, Event) er
 			attribute.String("cloudevents.event_type", ce.Type),
 		))...)
 	defer span.End()
-	ctx = logging.WithRequestID(ctx, ce.ID)
+	start := time.Now()
+	status := cs.run(logging.WithRequestID(ctx, ce.ID), span, h, ce)
+	if cs.metrics != nil {
+		cs.metrics.Consumed(ce.Topic, status, time.Since(start))
+	}
+	return status
+}
+
+// run hands one event to h and maps its answer to a delivery status.
+func (cs consumer) run(ctx context.Context, span trace.Span, h func(context.Context, Event) error, ce cloudEvent) string {
 	ev, err := ce.event()
 	if err == nil {
 		err = h(ctx, ev)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	dapr "github.com/dapr/go-sdk/client"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/fx"
 
 	"github.com/shopmesh/shopmesh/internal/platform/config"
@@ -64,7 +65,7 @@ func (c Config) validate() error {
 func Module(store string) fx.Option {
 	return fx.Options(
 		fx.Provide(
-			func(c dapr.Client, sidecar *daprx.Sidecar, lc fx.Lifecycle, log *slog.Logger, app config.App) (*Outbox, error) {
+			func(c dapr.Client, pub *daprx.Publisher, sidecar *daprx.Sidecar, lc fx.Lifecycle, log *slog.Logger, app config.App) (*Outbox, error) {
 				cfg, err := LoadConfig(os.LookupEnv)
 				if err != nil {
 					return nil, err
@@ -72,7 +73,7 @@ func Module(store string) fx.Option {
 				// Local stacks run every app on one host: the app id keeps
 				// their instance names apart (one store may serve several).
 				cfg.Instance += "/" + app.ID
-				o := New(daprx.NewState(c, store), daprx.NewPublisher(c), cfg, log)
+				o := New(daprx.NewState(c, store), pub, cfg, log)
 				ctx, cancel := context.WithCancel(context.Background())
 				done := make(chan struct{})
 				lc.Append(fx.Hook{
@@ -99,5 +100,21 @@ func Module(store string) fx.Option {
 				return health.Check{Name: "outbox", Check: o.Ready}
 			}, fx.ResultTags(`group:"readiness"`)),
 		),
+		fx.Invoke(registerBacklog),
+	)
+}
+
+// registerBacklog exports the outbox's backlog: events that wait for a
+// publish are the saga standing still.
+func registerBacklog(o *Outbox, r *prometheus.Registry) {
+	r.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "shopmesh_outbox_events_waiting",
+			Help: "Committed events whose publish failed, waiting for a retry.",
+		}, func() float64 { n, _ := o.Backlog(); return float64(n) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "shopmesh_outbox_oldest_event_age_seconds",
+			Help: "How long the oldest event waiting to be published has waited (0 when none waits).",
+		}, func() float64 { _, age := o.Backlog(); return age.Seconds() }),
 	)
 }

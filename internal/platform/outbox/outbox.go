@@ -29,6 +29,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"strconv"
 	"sync"
@@ -287,15 +288,34 @@ func (o *Outbox) reap(ctx context.Context) {
 // retry sends the records whose publish failed.
 func (o *Outbox) retry(ctx context.Context) {
 	o.mu.Lock()
-	waiting := make(map[int]record, len(o.waiting))
-	for s, r := range o.waiting {
-		waiting[s] = r
-	}
-	clear(o.waiting)
+	waiting := maps.Clone(o.waiting)
 	o.mu.Unlock()
+	// Each record leaves the map only as it is sent (publish puts it back
+	// on failure), so Backlog keeps seeing the ones still to go.
 	for s, r := range waiting {
+		o.mu.Lock()
+		delete(o.waiting, s)
+		o.mu.Unlock()
 		o.publish(ctx, s, r)
 	}
+}
+
+// Backlog reports the committed events whose publish failed and waits for
+// a retry, and how long the oldest of them has waited (0 when none).
+func (o *Outbox) Backlog() (events int, oldest time.Duration) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var first time.Time
+	for _, r := range o.waiting {
+		events += len(r.Events)
+		if first.IsZero() || r.At.Before(first) {
+			first = r.At
+		}
+	}
+	if first.IsZero() {
+		return events, 0
+	}
+	return events, o.now().Sub(first)
 }
 
 // Pending counts the records committed and not yet deleted.

@@ -296,9 +296,16 @@ func TestFailedPublishIsRetriedWithTheSameID(t *testing.T) {
 	require.NoError(t, o.Transact(ctx, []Event{{Topic: "things", Type: "a"}, {Topic: "things", Type: "b"}},
 		daprx.Op{Key: "t1", Value: thing{"x"}}), "the change is stored even though the broker is down")
 	assert.Equal(t, 1, st.count("outbox|"), "the record waits")
+	clk.add(7 * time.Second)
+	n, age := o.Backlog()
+	assert.Equal(t, 2, n, "both events wait")
+	assert.Equal(t, 7*time.Second, age)
 
 	pub.setFail(false)
 	o.retry(ctx)
+	n, age = o.Backlog()
+	assert.Equal(t, 0, n, "nothing waits once sent")
+	assert.Zero(t, age)
 	sent := pub.messages()
 	require.Len(t, sent, 2)
 	assert.Equal(t, []string{"a", "b"}, []string{sent[0].Type, sent[1].Type}, "in order")
