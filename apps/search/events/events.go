@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/fx"
 
 	"github.com/shopmesh/shopmesh/apps/search/search"
@@ -19,9 +20,32 @@ import (
 
 // Module subscribes the service to both topics.
 var Module = fx.Options(
-	fx.Provide(func(s *search.Service) Applier { return s }),
+	fx.Provide(func(s *search.Service) Applier { return s }, NewLag),
 	fx.Provide(daprx.AsSubscription(Products), daprx.AsSubscription(Stock)),
 )
+
+// Lag times how far the index trails its sources: from a product's or a
+// stock record's change to the moment the index holds it.
+type Lag struct{ seconds *prometheus.HistogramVec }
+
+// NewLag registers the index-lag histogram in r.
+func NewLag(r *prometheus.Registry) *Lag {
+	l := &Lag{seconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "shopmesh_search_index_lag_seconds",
+		Help:    "Time from a change in the catalog (product) or inventory (stock) to the search index holding it.",
+		Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2, 5, 10, 30, 60},
+	}, []string{"source"})}
+	r.MustRegister(l.seconds)
+	return l
+}
+
+// observe records the lag of a change made at changed; an event without a
+// time (a producer too old to send one) is not timed.
+func (l *Lag) observe(source string, changed time.Time) {
+	if l != nil && !changed.IsZero() {
+		l.seconds.WithLabelValues(source).Observe(time.Since(changed).Seconds())
+	}
+}
 
 // Applier applies changes to the index (*search.Service).
 type Applier interface {
@@ -37,7 +61,7 @@ type productEvent struct {
 }
 
 // Products subscribes to the catalog's product events.
-func Products(a Applier) daprx.Subscription {
+func Products(a Applier, lag *Lag) daprx.Subscription {
 	return daprx.Subscription{
 		Topic: contracts.TopicCatalog,
 		Types: []string{contracts.ProductCreated, contracts.ProductUpdated, contracts.ProductDeleted},
@@ -55,14 +79,18 @@ func Products(a Applier) daprx.Subscription {
 				Version: pe.Version,
 				Deleted: pe.Deleted || ev.Type == contracts.ProductDeleted,
 			}
-			return outcome(ev, a.ProductChanged(ctx, rec))
+			err := a.ProductChanged(ctx, rec)
+			if err == nil {
+				lag.observe("catalog", pe.UpdatedAt)
+			}
+			return outcome(ev, err)
 		},
 	}
 }
 
 // Stock subscribes to inventory's stock changes; reservation events on the
 // same topic are not routed here.
-func Stock(a Applier) daprx.Subscription {
+func Stock(a Applier, lag *Lag) daprx.Subscription {
 	return daprx.Subscription{
 		Topic: contracts.TopicInventory,
 		Types: []string{contracts.StockChanged},
@@ -71,7 +99,11 @@ func Stock(a Applier) daprx.Subscription {
 			if err := ev.Decode(&se); err != nil {
 				return fmt.Errorf("%w: %w", daprx.ErrDrop, err)
 			}
-			return outcome(ev, a.StockChanged(ctx, se.ProductID, se.InStock, se.Version))
+			err := a.StockChanged(ctx, se.ProductID, se.InStock, se.Version)
+			if err == nil {
+				lag.observe("inventory", se.At)
+			}
+			return outcome(ev, err)
 		},
 	}
 }

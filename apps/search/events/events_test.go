@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -40,7 +41,7 @@ func event(typ string, data any) daprx.Event {
 
 func TestSubscriptions(t *testing.T) {
 	r := &recorder{}
-	products, stock := events.Products(r), events.Stock(r)
+	products, stock := events.Products(r, nil), events.Stock(r, nil)
 	assert.Equal(t, contracts.TopicCatalog, products.Topic)
 	assert.ElementsMatch(t, []string{contracts.ProductCreated, contracts.ProductUpdated, contracts.ProductDeleted}, products.Types)
 	assert.Equal(t, contracts.TopicInventory, stock.Topic)
@@ -49,7 +50,8 @@ func TestSubscriptions(t *testing.T) {
 
 func TestProductEvents(t *testing.T) {
 	r := &recorder{}
-	h := events.Products(r).Handler
+	reg := prometheus.NewRegistry()
+	h := events.Products(r, events.NewLag(reg)).Handler
 	ctx := context.Background()
 	created := time.Date(2026, 2, 3, 4, 5, 6, 0, time.UTC)
 	// The catalog's outbox publishes its stored record: the contract's
@@ -72,11 +74,20 @@ func TestProductEvents(t *testing.T) {
 	require.NoError(t, h(ctx, event(contracts.ProductDeleted, tomb)))
 	assert.True(t, r.products[1].Deleted)
 	assert.EqualValues(t, 4, r.products[1].Version)
+
+	// Lag is timed from the change: the tombstone above carries no time.
+	families, err := reg.Gather()
+	require.NoError(t, err)
+	require.Len(t, families, 1)
+	assert.Equal(t, "shopmesh_search_index_lag_seconds", families[0].GetName())
+	h0 := families[0].GetMetric()[0].GetHistogram()
+	assert.EqualValues(t, 1, h0.GetSampleCount())
+	assert.Greater(t, h0.GetSampleSum(), time.Since(created.Add(time.Hour)).Seconds()-60, "now minus updated_at")
 }
 
 func TestStockEvents(t *testing.T) {
 	r := &recorder{}
-	h := events.Stock(r).Handler
+	h := events.Stock(r, nil).Handler
 	require.NoError(t, h(context.Background(), event(contracts.StockChanged, contracts.StockEvent{ProductID: "p1", Available: 0, InStock: false, Version: 5})))
 	assert.Equal(t, []string{"p1/false/5"}, r.stock)
 }
@@ -84,16 +95,16 @@ func TestStockEvents(t *testing.T) {
 func TestOutcomes(t *testing.T) {
 	ctx := context.Background()
 	bad := daprx.Event{ID: "x", Type: contracts.ProductCreated, Data: []byte(`{"id":7}`)}
-	require.ErrorIs(t, events.Products(&recorder{}).Handler(ctx, bad), daprx.ErrDrop, "undecodable data is dead-lettered")
-	require.ErrorIs(t, events.Stock(&recorder{}).Handler(ctx, daprx.Event{Data: []byte(`[]`)}), daprx.ErrDrop)
+	require.ErrorIs(t, events.Products(&recorder{}, nil).Handler(ctx, bad), daprx.ErrDrop, "undecodable data is dead-lettered")
+	require.ErrorIs(t, events.Stock(&recorder{}, nil).Handler(ctx, daprx.Event{Data: []byte(`[]`)}), daprx.ErrDrop)
 
 	invalid := &recorder{err: search.ErrInvalidEvent}
-	require.ErrorIs(t, events.Products(invalid).Handler(ctx, event(contracts.ProductCreated, map[string]any{})), daprx.ErrDrop)
+	require.ErrorIs(t, events.Products(invalid, nil).Handler(ctx, event(contracts.ProductCreated, map[string]any{})), daprx.ErrDrop)
 
 	down := &recorder{err: errors.New("index down")}
-	err := events.Stock(down).Handler(ctx, event(contracts.StockChanged, contracts.StockEvent{ProductID: "p", Version: 1}))
+	err := events.Stock(down, nil).Handler(ctx, event(contracts.StockChanged, contracts.StockEvent{ProductID: "p", Version: 1}))
 	require.Error(t, err)
 	assert.NotErrorIs(t, err, daprx.ErrDrop, "a failure to apply is retried")
 	notBuilt := &recorder{err: search.ErrNotBuilt}
-	assert.NotErrorIs(t, events.Products(notBuilt).Handler(ctx, event(contracts.ProductCreated, map[string]any{"id": "p", "version": 1})), daprx.ErrDrop)
+	assert.NotErrorIs(t, events.Products(notBuilt, nil).Handler(ctx, event(contracts.ProductCreated, map[string]any{"id": "p", "version": 1})), daprx.ErrDrop)
 }
