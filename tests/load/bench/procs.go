@@ -3,7 +3,7 @@ package main
 import "strings"
 
 // Process groups, in the order the table shows them.
-var groups = []string{"apps", "sidecars", "servers"}
+var groups = []string{"apps", "sidecars", "servers", "telemetry"}
 
 // groupOf maps the process names the bench measures to their group.
 func groupOf() map[string]string {
@@ -15,6 +15,10 @@ func groupOf() map[string]string {
 	// its own; node runs the AWS stand-ins (see label).
 	for _, srv := range []string{"redis-server", "postgres", "mailpit", "kafka", "node"} {
 		m[srv] = "servers"
+	}
+	// The trace backend and Prometheus: what seeing the stack costs.
+	for _, srv := range []string{"jaeger", "prometheus"} {
+		m[srv] = "telemetry"
 	}
 	return m
 }

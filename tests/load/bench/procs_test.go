@@ -15,6 +15,9 @@ func TestGroupsCoverTheStack(t *testing.T) {
 	for _, name := range []string{"redis-server", "postgres", "mailpit", "kafka", "node"} {
 		assert.Equal(t, "servers", g[name], name)
 	}
+	for _, name := range []string{"jaeger", "prometheus"} {
+		assert.Equal(t, "telemetry", g[name], name)
+	}
 	for _, name := range g {
 		assert.Contains(t, groups, name)
 	}

@@ -273,8 +273,8 @@ placed→confirmed: each order's created_at to its confirmed timeline entry. che
 checkouts. failed requests (add-to-cart and checkout): 5xx; other non-2xx (429, 409…); noans: no answer (timeout,
 connection error, or no shopper ready to send it). unsettled: still pending when the settle wait ended. settle: from
 the step's end until its orders settled. CPU s: used during the step and its settle wait by the apps, their daprd
-sidecars and the servers (redis-server, postgres with all its backends, mailpit, kafka, node for dynalite and fauxqs);
-and per confirmed order.
+sidecars, the servers (redis-server, postgres with all its backends, mailpit, kafka, node for dynalite and fauxqs)
+and telemetry (jaeger, prometheus); and per confirmed order.
 verdict: pass, or why not: a pass has every accepted order confirmed, placed→confirmed p99 <= %s, and accepted/s at
 least %g%% of offered/s.
 `, c.P99, c.MinAccepted*100)
