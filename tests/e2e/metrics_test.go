@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -43,6 +44,9 @@ func TestCheckoutsMoveTheBusinessMetrics(t *testing.T) {
 		"orders events":     `sum(messaging_client_sent_messages_total{app="orders",messaging_destination_name="orders"}) or vector(0)`,
 		"settled (count)":   `sum(shopmesh_order_settle_duration_seconds_count) or vector(0)`,
 	}
+	// Prometheus holds what it scraped up to 5 s ago: count from a scrape
+	// of every app made after the orders of earlier tests settled.
+	promScrapedSince(t, time.Now())
 	before := map[string]float64{}
 	for name, q := range counters {
 		before[name] = promValue(t, q)
@@ -62,6 +66,7 @@ func TestCheckoutsMoveTheBusinessMetrics(t *testing.T) {
 		"orders events":   4, // placed twice, confirmed, cancelled
 		"settled (count)": 2,
 	}
+	promScrapedSince(t, time.Now())
 	got := map[string]float64{}
 	eventually(t, settle, "Prometheus scraped the checkouts", func() bool {
 		for name, q := range counters {
@@ -75,6 +80,14 @@ func TestCheckoutsMoveTheBusinessMetrics(t *testing.T) {
 		return true
 	}, func() string { return "moved: " + toJSON(got) })
 	assert.Equal(t, want, got, "each counter moved by what the two checkouts did, no more")
+}
+
+// promScrapedSince waits until Prometheus has scraped every app after t.
+func promScrapedSince(t *testing.T, since time.Time) {
+	t.Helper()
+	eventually(t, settle, "a scrape of every app after "+since.Format(time.RFC3339Nano), func() bool {
+		return promValue(t, `min(timestamp(up{job="apps"}))`) > float64(since.UnixMilli())/1000
+	})
 }
 
 // promValue evaluates an instant query whose answer is one sample.

@@ -20,6 +20,7 @@ import (
 	"github.com/shopmesh/shopmesh/apps/inventory/api"
 	"github.com/shopmesh/shopmesh/apps/inventory/events"
 	"github.com/shopmesh/shopmesh/apps/inventory/inventory"
+	"github.com/shopmesh/shopmesh/apps/inventory/outcomes"
 	"github.com/shopmesh/shopmesh/apps/inventory/inventorytest"
 	"github.com/shopmesh/shopmesh/apps/inventory/store"
 	"github.com/shopmesh/shopmesh/internal/contracts"
@@ -114,7 +115,7 @@ spec:
 		_ = h.redis.Close()
 	})
 	app := daprxtest.Start(t, "invtest-"+run, resources,
-		store.Module, events.Module, inventory.Module, api.Module,
+		store.Module, events.Module, inventory.Module, outcomes.Module, api.Module,
 		fx.Provide(func() inventory.Catalog { return h.catalog }),
 		fx.Replace(inventory.Config{InitialStock: 5, ReservationTTL: 15 * time.Minute}),
 		fx.Decorate(func() inventory.Clock { return h.clock.now }),
