@@ -11,6 +11,7 @@ package telemetry
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
@@ -51,7 +52,7 @@ func New(lc fx.Lifecycle, cfg config.App) (Tracing, error) {
 		)),
 	}
 	if cfg.OTLPEndpoint != "" {
-		exp, err := otlptracehttp.New(context.Background(), otlptracehttp.WithEndpointURL(cfg.OTLPEndpoint+"/v1/traces"))
+		exp, err := otlptracehttp.New(context.Background(), otlptracehttp.WithEndpointURL(strings.TrimSuffix(cfg.OTLPEndpoint, "/")+"/v1/traces"))
 		if err != nil {
 			return Tracing{}, fmt.Errorf("otlp exporter for %s: %w", cfg.OTLPEndpoint, err)
 		}
