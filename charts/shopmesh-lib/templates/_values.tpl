@@ -82,8 +82,9 @@ spot:
   taintKey: shopmesh.io/spot
 networkPolicy:
   enabled: true
-  # Namespace whose pods (Prometheus) may scrape /metrics and daprd's :9090.
-  metricsNamespace: monitoring
+  # Namespace whose pods may scrape /metrics and daprd's :9090: the
+  # OpenTelemetry collectors Terraform installs (modules/observability).
+  metricsNamespace: observability
   # Where the ALB's nodes live (the public subnets): only they reach the gateway's port.
   albSourceCIDRs: []
   # Where kubelet probes come from (the nodes' subnets), for CNIs that police them.

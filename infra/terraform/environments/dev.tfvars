@@ -56,3 +56,21 @@ alarms = {
   latency_p99_seconds = 2
   lag_threshold       = 1000
 }
+
+# Observability (docs/deploy-aws.md, "Observability"): aws sends traces to
+# X-Ray and the apps' metrics to CloudWatch (dashboard and alarms); datadog
+# sends both to Datadog (set datadog = { site, api_key_secret } too).
+observability_backend = "aws"
+
+# The collectors. Tail sampling keeps every trace with an error, every
+# trace slower than slow_trace_ms and keep_percent of the others. dev is
+# small: one collector of each tier, and every trace the apps sample.
+collector = {
+  chart_version    = "0.127.2"
+  adot_version     = "v0.45.1"
+  contrib_version  = "0.139.0"
+  gateway_replicas = 1
+  sampler_replicas = 1
+  slow_trace_ms    = 2000
+  keep_percent     = 100
+}

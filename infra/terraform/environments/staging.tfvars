@@ -57,3 +57,22 @@ alarms = {
   latency_p99_seconds = 2
   lag_threshold       = 1000
 }
+
+# Observability (docs/deploy-aws.md, "Observability"): aws sends traces to
+# X-Ray and the apps' metrics to CloudWatch (dashboard and alarms); datadog
+# sends both to Datadog (set datadog = { site, api_key_secret } too).
+observability_backend = "aws"
+
+# The collectors. Tail sampling keeps every trace with an error, every
+# trace slower than slow_trace_ms and keep_percent of the others. Two
+# collectors of each tier (a rollout keeps one serving), a quarter of the
+# ordinary traces.
+collector = {
+  chart_version    = "0.127.2"
+  adot_version     = "v0.45.1"
+  contrib_version  = "0.139.0"
+  gateway_replicas = 2
+  sampler_replicas = 2
+  slow_trace_ms    = 2000
+  keep_percent     = 25
+}

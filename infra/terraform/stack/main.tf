@@ -52,6 +52,11 @@ locals {
   kafka        = length(local.kafka_topics) > 0
 
   api_origin_host = "origin.${var.domain}"
+
+  # The apps that publish through the kit's outbox (outbox.Module in their
+  # store packages): one outbox-age alarm each. tools/cmd/infracheck keeps
+  # the list in step with the apps.
+  outbox_apps = ["catalog", "users", "orders", "payments"]
 }
 
 module "kms" {
@@ -253,6 +258,8 @@ module "cdn" {
 module "observability" {
   source              = "../modules/observability"
   name                = local.name
+  environment         = var.environment
+  region              = var.region
   cluster_name        = module.eks.cluster_name
   oidc_provider_arn   = module.eks.oidc_provider_arn
   oidc_issuer         = module.eks.oidc_issuer
@@ -265,5 +272,17 @@ module "observability" {
   consumer_lag        = local.snssqs ? {} : local.consumes
   lag_threshold       = var.alarms.lag_threshold
   rds_instance_id     = module.rds.instance_id
+  apps                = local.apps
+  outbox_apps         = local.outbox_apps
+  app_namespace       = "shopmesh"
+  kms_key_arn         = module.kms.key_arn
+  backend             = var.observability_backend
+  datadog             = var.datadog
+  collector           = var.collector
   tags                = local.tags
+
+  # The collectors are Helm releases: after the cluster's controllers (the
+  # AWS Load Balancer Controller's webhook must answer before Services are
+  # created, and Dapr waits for the nodes).
+  depends_on = [module.cluster_addons]
 }

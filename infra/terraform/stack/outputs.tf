@@ -13,8 +13,10 @@ output "helm_values" {
       local.kafka ? { SHOPMESH_MSK_BROKERS = module.msk[0].bootstrap_brokers_scram } : {},
       length(local.docdb_apps) > 0 ? { SHOPMESH_DOCDB_HOST = module.documentdb[0].endpoint } : {},
     )
-    components    = { alternatives = var.component_alternatives }
-    networkPolicy = { albSourceCIDRs = module.network.public_subnet_cidrs }
+    components = { alternatives = var.component_alternatives }
+    # metricsNamespace: where the metrics collector runs (its scrapes of
+    # /metrics and daprd's :9090 pass the apps' NetworkPolicies).
+    networkPolicy = { albSourceCIDRs = module.network.public_subnet_cidrs, metricsNamespace = module.observability.metrics_namespace }
     ingress = {
       host           = local.api_origin_host
       certificateArn = module.cdn.origin_certificate_arn
@@ -90,4 +92,14 @@ output "dapr_version" {
 output "alarm_topic_arn" {
   description = "SNS topic of the CloudWatch alarms."
   value       = module.observability.alarm_topic_arn
+}
+
+output "collector_endpoints" {
+  description = "The OpenTelemetry collector's OTLP endpoints (the address dapr/aws/config.yaml and the charts' tracing.otlpEndpoint name)."
+  value       = module.observability.collector_endpoints
+}
+
+output "cloudwatch_dashboard" {
+  description = "The CloudWatch dashboard of the environment (observability_backend aws; empty with datadog)."
+  value       = module.observability.dashboard_name
 }

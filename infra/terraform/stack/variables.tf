@@ -183,3 +183,38 @@ variable "log_retention_days" {
   description = "Retention of the CloudWatch log groups."
   type        = number
 }
+
+variable "observability_backend" {
+  description = "Where the OpenTelemetry collectors send traces and metrics: aws (X-Ray; CloudWatch EMF with the ShopMesh dashboard and the alarms matching the Prometheus rules) or datadog (the datadog exporter, API key from Secrets Manager: see datadog). docs/deploy-aws.md, Observability."
+  type        = string
+  default     = "aws"
+  validation {
+    condition     = contains(["aws", "datadog"], var.observability_backend)
+    error_message = "observability_backend is aws or datadog."
+  }
+}
+
+variable "datadog" {
+  description = "With observability_backend datadog: the Datadog site (datadoghq.com, datadoghq.eu, ...) and api_key_secret, the Secrets Manager name of the API key (a plain string you create; the collectors read it with their IRSA roles)."
+  type = object({
+    site           = string
+    api_key_secret = string
+  })
+  default = {
+    site           = "datadoghq.eu"
+    api_key_secret = ""
+  }
+}
+
+variable "collector" {
+  description = "The OpenTelemetry collectors: chart_version (open-telemetry/opentelemetry-collector), adot_version (ADOT collector image tag), contrib_version (otel/opentelemetry-collector-contrib image tag), gateway_replicas (the OTLP endpoint), sampler_replicas (tail sampling), and the tail-sampling policy: every error trace, every trace slower than slow_trace_ms, keep_percent of the rest."
+  type = object({
+    chart_version    = string
+    adot_version     = string
+    contrib_version  = string
+    gateway_replicas = number
+    sampler_replicas = number
+    slow_trace_ms    = number
+    keep_percent     = number
+  })
+}

@@ -1,7 +1,11 @@
-# Logs, metrics and alarms: the apps' log group (Container Insights with the
-# CloudWatch agent add-on ships container logs and metrics), an SNS topic for
-# alarms, and alarms on the public API's error rate and latency (ALB), on
-# consumer lag per app and topic (MSK), and on the database.
+# Logs, metrics, traces and alarms: the containers' log group (Container
+# Insights with the CloudWatch agent add-on ships every container's logs,
+# the apps' and the collectors', and the nodes' and pods' metrics), an SNS
+# topic for alarms, and alarms on the public API's error rate and latency
+# (ALB), on consumer lag per app and topic (MSK), and on the database. The
+# OpenTelemetry collectors (traces to X-Ray or Datadog, the apps' metrics to
+# CloudWatch or Datadog) are in collector.tf, the dashboard in dashboard.tf,
+# the alarms matching the Prometheus rules in alarms.tf.
 
 resource "aws_cloudwatch_log_group" "apps" {
   name              = "/aws/containerinsights/${var.cluster_name}/application"

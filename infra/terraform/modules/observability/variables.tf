@@ -67,3 +67,67 @@ variable "tags" {
   description = "Tags added to every resource."
   type        = map(string)
 }
+
+variable "region" {
+  description = "AWS region of the environment (the collectors' exporters and the dashboard)."
+  type        = string
+}
+
+variable "apps" {
+  description = "The Dapr app ids (one alarm per app for errors, app down and sidecar down; one line per app on the dashboard)."
+  type        = list(string)
+}
+
+variable "outbox_apps" {
+  description = "The apps that publish through the kit's outbox (internal/platform/outbox): one outbox-age alarm each."
+  type        = list(string)
+}
+
+variable "app_namespace" {
+  description = "Kubernetes namespace of the services, whose pods the metrics collector scrapes."
+  type        = string
+}
+
+variable "kms_key_arn" {
+  description = "The environment's KMS key (the collectors may decrypt the Datadog API key's secret with it)."
+  type        = string
+}
+
+variable "backend" {
+  description = "Where the collectors send traces and metrics: aws (X-Ray, CloudWatch EMF, and this module's dashboard and alarms on them) or datadog (the datadog exporter)."
+  type        = string
+  validation {
+    condition     = contains(["aws", "datadog"], var.backend)
+    error_message = "The observability backend is aws or datadog."
+  }
+}
+
+variable "datadog" {
+  description = "With backend datadog: the Datadog site (e.g. datadoghq.eu) and the Secrets Manager name of the API key (a plain string)."
+  type = object({
+    site           = string
+    api_key_secret = string
+  })
+}
+
+variable "collector" {
+  description = "The OpenTelemetry collectors: chart and image versions, replicas of the OTLP gateway and of the tail-sampling tier, and the tail-sampling policy (every error trace, every trace slower than slow_trace_ms, keep_percent of the rest)."
+  type = object({
+    chart_version    = string
+    adot_version     = string
+    contrib_version  = string
+    gateway_replicas = number
+    sampler_replicas = number
+    slow_trace_ms    = number
+    keep_percent     = number
+  })
+  validation {
+    condition     = var.collector.gateway_replicas >= 1 && var.collector.sampler_replicas >= 1 && var.collector.keep_percent >= 0 && var.collector.keep_percent <= 100
+    error_message = "At least one replica of each tier; keep_percent between 0 and 100."
+  }
+}
+
+variable "environment" {
+  description = "dev, staging or prod: a dimension of every ShopMesh metric (environments may share an account and region) and the spans' deployment.environment.name."
+  type        = string
+}

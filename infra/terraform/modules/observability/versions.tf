@@ -6,5 +6,13 @@ terraform {
       source  = "hashicorp/aws"
       version = ">= 6.0"
     }
+    helm = {
+      source  = "hashicorp/helm"
+      version = ">= 3.0"
+    }
+    kubernetes = {
+      source  = "hashicorp/kubernetes"
+      version = ">= 2.30"
+    }
   }
 }
