@@ -78,8 +78,8 @@ scoped to it, or unscoped) rather than repeated in values:
 {{- $apiToken := printf "%s-dapr-api-token" $id -}}
 {{- $appToken := printf "%s-dapr-app-token" $id -}}
 {{- $meshName := $v.mesh.appmesh.meshName | default (printf "shopmesh-%s" $env) -}}
-{{- $podSecurity := dict "runAsNonRoot" true "runAsUser" 65532 "runAsGroup" 65532 "fsGroup" 65532 "seccompProfile" (dict "type" "RuntimeDefault") -}}
-{{- $containerSecurity := dict "allowPrivilegeEscalation" false "readOnlyRootFilesystem" true "runAsNonRoot" true "capabilities" (dict "drop" (list "ALL")) -}}
+{{- $podSecurity := fromYaml (include "shopmesh.podSecurity" .) -}}
+{{- $containerSecurity := fromYaml (include "shopmesh.containerSecurity" .) -}}
 {{- $secretEnv := dict -}}
 {{- range $name, $secret := $v.secretEnv -}}
 {{- $_ := set $secretEnv $name ($secret | replace "${SHOPMESH_ENV}" $env) -}}
@@ -492,6 +492,16 @@ spec:
         - ipBlock:
             cidr: {{ . | quote }}
         {{- end }}
+      ports:
+        - port: http
+          protocol: TCP
+    {{- end }}
+    {{- if $v.test.enabled }}
+    # helm test: the test pod asks /readyz through the Service.
+    - from:
+        - podSelector:
+            matchLabels:
+              {{- include "shopmesh.testSelector" (dict "id" $id) | nindent 14 }}
       ports:
         - port: http
           protocol: TCP
