@@ -144,6 +144,10 @@ func start(t *testing.T) running {
 	require.NoError(t, app.Err())
 	require.NoError(t, app.Start(context.Background()))
 	r := running{app: app, base: "http://127.0.0.1:" + strconv.Itoa(port)}
+	// As daprd does once the app's port is open: the index is built only
+	// after the sidecar has fetched the subscriptions.
+	status, _ := r.sidecarCall(t, http.MethodGet, "/dapr/subscribe", nil)
+	require.Equal(t, http.StatusOK, status)
 	require.Eventually(t, func() bool {
 		resp, err := http.Get(r.base + "/readyz")
 		if err != nil {

@@ -105,8 +105,23 @@ func NewIndex(cfg Config, log *slog.Logger) (search.Index, error) {
 	return bleveindex.New(cfg.DataDir, log), nil
 }
 
-// NewService runs search over idx; rebuilds wait for the sidecar, which
-// relays the calls to the catalog.
-func NewService(idx search.Index, cat search.Catalog, sc *daprx.Sidecar, log *slog.Logger) *search.Service {
-	return search.NewService(search.Deps{Index: idx, Catalog: cat, Log: log, Await: sc.WaitOutbound})
+// NewService runs search over idx. A rebuild waits for the sidecar, which
+// relays the calls to the catalog, and until the sidecar has subscribed to
+// the catalog's and inventory's topics: a product created before that is
+// in the catalog the rebuild reads, one created after arrives as an event.
+// Read earlier, a product created in between was lost on brokers that keep
+// nothing for a subscription that does not exist yet (SNS → SQS: the first
+// start found 1 of 64 seeded products and missed events of others).
+func NewService(idx search.Index, cat search.Catalog, sc *daprx.Sidecar, subscribed *daprx.Subscribed, log *slog.Logger) *search.Service {
+	return search.NewService(search.Deps{Index: idx, Catalog: cat, Log: log, Await: func(ctx context.Context) error {
+		if err := sc.WaitOutbound(ctx); err != nil {
+			return err
+		}
+		return subscribed.Wait(ctx, subscribeSettle)
+	}})
 }
+
+// subscribeSettle is how long after fetching the subscriptions a sidecar
+// is given to subscribe to the broker (creating a queue and its topic
+// subscription takes a few hundred milliseconds on the emulators).
+const subscribeSettle = 2 * time.Second

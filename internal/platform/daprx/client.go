@@ -34,6 +34,7 @@ var Module = fx.Options(
 		NewClient,
 		NewSidecar,
 		NewCountedPublisher,
+		NewSubscribed,
 		NewInvoker,
 		fx.Annotate(func(s *Sidecar) health.Check {
 			return health.Check{Name: "dapr-sidecar", Check: s.Ready}

@@ -132,9 +132,49 @@ func AsSubscription(f any) any {
 	return fx.Annotate(f, fx.ResultTags(`group:"subscriptions"`))
 }
 
+// Subscribed tells when the sidecar fetched the app's subscriptions (GET
+// /dapr/subscribe): it subscribes to the broker right after, and only
+// events published from then on reach the app. A broker without retention
+// for a subscription that does not exist yet (SNS → SQS) drops the others,
+// so state rebuilt from a source of truth must be read after this.
+type Subscribed struct {
+	once sync.Once
+	ch   chan struct{}
+	at   time.Time
+}
+
+// NewSubscribed returns a Subscribed not yet marked.
+func NewSubscribed() *Subscribed { return &Subscribed{ch: make(chan struct{})} }
+
+func (s *Subscribed) mark() {
+	s.once.Do(func() {
+		s.at = time.Now()
+		close(s.ch)
+	})
+}
+
+// Wait blocks until the sidecar fetched the subscriptions and settle has
+// passed since (the time it takes to subscribe to the broker), or ctx ends.
+func (s *Subscribed) Wait(ctx context.Context, settle time.Duration) error {
+	select {
+	case <-s.ch:
+	case <-ctx.Done():
+		return fmt.Errorf("waiting for the sidecar to subscribe: %w", ctx.Err())
+	}
+	t := time.NewTimer(time.Until(s.at.Add(settle)))
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("waiting for the sidecar to subscribe: %w", ctx.Err())
+	}
+}
+
 type subscriptionParams struct {
 	fx.In
 	Router        httpserver.Router
+	Subscribed    *Subscribed `optional:"true"`
 	Log           *slog.Logger
 	Tracing       telemetry.Tracing
 	Metrics       *metrics.Messaging
@@ -235,7 +275,12 @@ func serveSubscriptions(p subscriptionParams) error {
 	if entries == nil {
 		entries = []subscribeEntry{}
 	}
-	p.Router.Sidecar.GET("/dapr/subscribe", func(c *gin.Context) { c.JSON(http.StatusOK, entries) })
+	p.Router.Sidecar.GET("/dapr/subscribe", func(c *gin.Context) {
+		c.JSON(http.StatusOK, entries)
+		if p.Subscribed != nil {
+			p.Subscribed.mark()
+		}
+	})
 	return nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -196,4 +197,27 @@ func TestEventsContinueThePublishersTrace(t *testing.T) {
 		assert.Equal(t, "2cf7651916cd43dd8448eb211c80319e", s.Links()[0].SpanContext.TraceID().String(), "linked to the delivery")
 	}
 	assert.Equal(t, 2, consumers)
+}
+
+// Subscribed opens once the sidecar fetched the subscriptions, and not
+// before settle has passed since.
+func TestSubscribedWaitsForTheSidecarsFetch(t *testing.T) {
+	sub := NewSubscribed()
+	cfg := config.App{ID: "test", MaxBodyBytes: 1 << 20}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	e := httpserver.NewEngine(cfg, log, metrics.NewHTTP(metrics.NewRegistry()), telemetry.NoExport("test"))
+	require.NoError(t, serveSubscriptions(subscriptionParams{Router: httpserver.NewRouter(cfg, e), Log: log, Tracing: telemetry.NoExport("test"), Subscribed: sub,
+		Subscriptions: []Subscription{{Topic: "orders", Handler: func(context.Context, Event) error { return nil }}}}))
+
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	require.ErrorIs(t, sub.Wait(ctx, 0), context.DeadlineExceeded, "nothing fetched yet")
+
+	w := httptest.NewRecorder()
+	e.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/dapr/subscribe", nil))
+	require.Equal(t, http.StatusOK, w.Code)
+	start := time.Now()
+	require.NoError(t, sub.Wait(context.Background(), 100*time.Millisecond))
+	assert.GreaterOrEqual(t, time.Since(start), 90*time.Millisecond, "the settle time is waited out")
+	require.NoError(t, sub.Wait(context.Background(), 0), "and stays open")
 }
