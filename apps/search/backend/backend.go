@@ -117,7 +117,7 @@ func NewService(idx search.Index, cat search.Catalog, sc *daprx.Sidecar, subscri
 		if err := sc.WaitOutbound(ctx); err != nil {
 			return err
 		}
-		return subscribed.Wait(ctx, subscribeSettle)
+		return subscribed.Wait(ctx, sc, subscribeSettle)
 	}})
 }
 

@@ -6,6 +6,7 @@ package daprx
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net"
@@ -149,4 +150,25 @@ func (s *Sidecar) probe(ctx context.Context, path string) error {
 		return fmt.Errorf("sidecar not ready: %s", resp.Status)
 	}
 	return nil
+}
+
+// hasSubscriptions reports whether the sidecar's metadata lists any
+// subscription: it fetched the app's (or has declarative ones).
+func (s *Sidecar) hasSubscriptions(ctx context.Context) bool {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.base+"/v1.0/metadata", nil)
+	if err != nil {
+		return false
+	}
+	if s.token != "" {
+		req.Header.Set(apiTokenHeader, s.token)
+	}
+	resp, err := s.probes.Do(req)
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	var md struct {
+		Subscriptions []json.RawMessage `json:"subscriptions"`
+	}
+	return resp.StatusCode == http.StatusOK && json.NewDecoder(resp.Body).Decode(&md) == nil && len(md.Subscriptions) > 0
 }

@@ -132,11 +132,14 @@ func AsSubscription(f any) any {
 	return fx.Annotate(f, fx.ResultTags(`group:"subscriptions"`))
 }
 
-// Subscribed tells when the sidecar fetched the app's subscriptions (GET
-// /dapr/subscribe): it subscribes to the broker right after, and only
-// events published from then on reach the app. A broker without retention
-// for a subscription that does not exist yet (SNS → SQS) drops the others,
-// so state rebuilt from a source of truth must be read after this.
+// Subscribed tells when the sidecar subscribed the app to its topics: it
+// fetches GET /dapr/subscribe and subscribes to the broker right after, and
+// only events published from then on reach the app. A broker without
+// retention for a subscription that does not exist yet (SNS → SQS) drops
+// the others, so state rebuilt from a source of truth must be read after
+// this. A sidecar fetches the subscriptions once in its life: an app that
+// restarts beside a running sidecar learns it from the sidecar's metadata,
+// which lists them once fetched.
 type Subscribed struct {
 	once sync.Once
 	ch   chan struct{}
@@ -153,13 +156,23 @@ func (s *Subscribed) mark() {
 	})
 }
 
-// Wait blocks until the sidecar fetched the subscriptions and settle has
-// passed since (the time it takes to subscribe to the broker), or ctx ends.
-func (s *Subscribed) Wait(ctx context.Context, settle time.Duration) error {
-	select {
-	case <-s.ch:
-	case <-ctx.Done():
-		return fmt.Errorf("waiting for the sidecar to subscribe: %w", ctx.Err())
+// Wait blocks until the sidecar has the app's subscriptions (it fetched them
+// from this process, or sidecar's metadata lists them) and settle has passed
+// since (the time it takes to subscribe to the broker), or ctx ends.
+func (s *Subscribed) Wait(ctx context.Context, sidecar *Sidecar, settle time.Duration) error {
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	for done := false; !done; {
+		select {
+		case <-s.ch:
+			done = true
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for the sidecar to subscribe: %w", ctx.Err())
+		case <-tick.C:
+			if sidecar != nil && sidecar.hasSubscriptions(ctx) {
+				s.mark()
+			}
+		}
 	}
 	t := time.NewTimer(time.Until(s.at.Add(settle)))
 	defer t.Stop()

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -211,13 +212,31 @@ func TestSubscribedWaitsForTheSidecarsFetch(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	require.ErrorIs(t, sub.Wait(ctx, 0), context.DeadlineExceeded, "nothing fetched yet")
+	require.ErrorIs(t, sub.Wait(ctx, nil, 0), context.DeadlineExceeded, "nothing fetched yet")
 
 	w := httptest.NewRecorder()
 	e.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/dapr/subscribe", nil))
 	require.Equal(t, http.StatusOK, w.Code)
 	start := time.Now()
-	require.NoError(t, sub.Wait(context.Background(), 100*time.Millisecond))
+	require.NoError(t, sub.Wait(context.Background(), nil, 100*time.Millisecond))
 	assert.GreaterOrEqual(t, time.Since(start), 90*time.Millisecond, "the settle time is waited out")
-	require.NoError(t, sub.Wait(context.Background(), 0), "and stays open")
+	require.NoError(t, sub.Wait(context.Background(), nil, 0), "and stays open")
+}
+
+// An app that restarts beside a running sidecar is not asked for its
+// subscriptions again: the sidecar's metadata says they exist.
+func TestSubscribedLearnsFromTheSidecarsMetadata(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/v1.0/metadata" || r.Header.Get(apiTokenHeader) != "tok" {
+			http.NotFound(w, r)
+			return
+		}
+		_, _ = io.WriteString(w, `{"id":"search","subscriptions":[{"pubsubname":"pubsub","topic":"catalog"}]}`)
+	}))
+	defer srv.Close()
+	port := srv.Listener.Addr().(*net.TCPAddr).Port
+	sc := NewSidecar(config.App{DaprHTTPPort: port, DaprAPIToken: "tok"}, slog.New(slog.NewTextHandler(io.Discard, nil)), telemetry.NoExport("test"))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	require.NoError(t, NewSubscribed().Wait(ctx, sc, 0))
 }
