@@ -32,7 +32,7 @@ func TestCheckoutsMoveTheBusinessMetrics(t *testing.T) {
 			}
 		}
 		return true
-	}, func() string { return "targets up: " + toJSON(promTargetsUp(t)) })
+	}, func() string { return "targets up: " + string(mustJSON(t, promTargetsUp(t))) })
 
 	counters := map[string]string{
 		"placed":            `sum(shopmesh_orders_total{outcome="placed"})`,
@@ -78,7 +78,7 @@ func TestCheckoutsMoveTheBusinessMetrics(t *testing.T) {
 			}
 		}
 		return true
-	}, func() string { return "moved: " + toJSON(got) })
+	}, func() string { return "moved: " + string(mustJSON(t, got)) })
 	assert.Equal(t, want, got, "each counter moved by what the two checkouts did, no more")
 }
 
@@ -154,9 +154,4 @@ func promGet(t *testing.T, path string, v any) {
 	defer resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode, "GET %s", path)
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(v))
-}
-
-func toJSON(v any) string {
-	b, _ := json.Marshal(v)
-	return string(b)
 }

@@ -105,7 +105,7 @@ func TestPoisonEventIsDeadLetteredAndOrdersFlow(t *testing.T) {
 			}
 		}
 		return false
-	}, func() string { return toJSON(promFiring(t)) })
+	}, func() string { return string(mustJSON(t, promFiring(t))) })
 
 	p := stockedProduct(t, 3, 100)
 	c := newCustomer(t, "afterpoison")

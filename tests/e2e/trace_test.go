@@ -69,7 +69,7 @@ func TestCheckoutIsOneTrace(t *testing.T) {
 			return false
 		}
 		for _, s := range steps {
-			if tr.find(s.app, "cloudevents.event_type", s.event) == nil {
+			if tr.consumed(s.app, s.event) == nil {
 				return false
 			}
 		}
@@ -86,15 +86,14 @@ func TestCheckoutIsOneTrace(t *testing.T) {
 	require.NotNil(t, root, "the gateway's span of the checkout")
 	prev := root
 	for _, s := range steps {
-		span := tr.find(s.app, "cloudevents.event_type", s.event)
+		span := tr.consumed(s.app, s.event)
 		assert.True(t, tr.descends(span, prev), "%s's %s descends from %q", s.app, s.event, prev.OperationName)
 		prev = span
 	}
 	assert.True(t, tr.descends(tr.byOperation("notifications", "/dapr.proto.runtime.v1.Dapr/InvokeBinding"), prev), "the e-mail descends from order.confirmed")
 
 	// The trace id is in the log lines of every app the checkout crossed.
-	root2 := repoRoot()
-	l, err := stack.NewLayout(root2)
+	l, err := stack.NewLayout(repoRoot())
 	require.NoError(t, err)
 	for _, app := range services {
 		assert.True(t, logMentions(t, l.LogFile(app, stack.RoleApp), traceID), "%s's log has a line with trace_id %s", app, traceID)
@@ -200,11 +199,10 @@ func (tr jaegerTrace) has(service string, sidecar bool) bool {
 	return false
 }
 
-// find returns service's first span whose tag key has value (any span of
-// the service when key is "").
-func (tr jaegerTrace) find(service, key, value string) *jaegerSpan {
+// consumed returns service's span that handled an event of eventType.
+func (tr jaegerTrace) consumed(service, eventType string) *jaegerSpan {
 	for i, s := range tr.Spans {
-		if tr.service(s) == service && (key == "" || s.tag(key) == value) {
+		if tr.service(s) == service && s.tag("cloudevents.event_type") == eventType {
 			return &tr.Spans[i]
 		}
 	}

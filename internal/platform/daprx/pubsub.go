@@ -187,7 +187,7 @@ func (s *Subscribed) Wait(ctx context.Context, sidecar *Sidecar, settle time.Dur
 type subscriptionParams struct {
 	fx.In
 	Router        httpserver.Router
-	Subscribed    *Subscribed `optional:"true"`
+	Subscribed    *Subscribed
 	Log           *slog.Logger
 	Tracing       telemetry.Tracing
 	Metrics       *metrics.Messaging
