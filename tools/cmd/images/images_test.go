@@ -16,6 +16,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -38,6 +39,13 @@ func imagesDir(t *testing.T) string {
 }
 
 const repoRoot = "../../.."
+
+// forkMu keeps fork from running while a parallel subtest holds a file open
+// for writing: the child would inherit that descriptor until its exec, and the
+// other subtest's exec of the file it just wrote fails with "text file busy"
+// (golang.org/issue/22315). Writers share the lock; starting a process takes
+// it alone.
+var forkMu sync.RWMutex
 
 // TestImages checks every image the repository should have: config (user
 // 65532, entrypoint /app, labels, app defaults), files (no shell, /app owned
@@ -162,14 +170,18 @@ func unpack(t *testing.T, img v1.Image, dst string) {
 					t.Fatal(err)
 				}
 			case tar.TypeReg:
+				forkMu.RLock()
 				f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, os.FileMode(h.Mode).Perm()|0o200)
+				if err != nil {
+					forkMu.RUnlock()
+					t.Fatal(err)
+				}
+				_, err = io.Copy(f, tr)
+				f.Close()
+				forkMu.RUnlock()
 				if err != nil {
 					t.Fatal(err)
 				}
-				if _, err := io.Copy(f, tr); err != nil {
-					t.Fatal(err)
-				}
-				f.Close()
 			default:
 				t.Errorf("%s: unexpected tar type %c (symlinks, devices: none expected)", name, h.Typeflag)
 			}
@@ -233,7 +245,10 @@ func runBinary(t *testing.T, tg Target, cf *v1.ConfigFile, rootfs string) {
 	cmd.Env = env
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
+	forkMu.Lock()
+	err := cmd.Start()
+	forkMu.Unlock()
+	if err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
