@@ -21,6 +21,8 @@ commands:
                                    (apps already running are left alone) and wait
                                    until each answers 200 on /readyz
   down                             stop everything up started (by pid file)
+  stop APP...                      stop these apps and their daprd (up starts them
+                                   again): to run one yourself, e.g. with dapr run
   ps                               show apps and sidecars with pid, state and ports
   logs [-n N] [-f] [app]           last N (100) lines of an app's logs, or of all;
                                    -f then follows them merged, a label per line
@@ -100,6 +102,27 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			return err
 		}
 		return stack.Down(ctx, e.layout, out)
+	case "stop":
+		if err := parse(fs, args, len(args)); err != nil {
+			return err
+		}
+		if fs.NArg() == 0 {
+			return errors.New("stop: name at least one app")
+		}
+		e, err := getEnv()
+		if err != nil {
+			return err
+		}
+		t, err := stack.LoadTemplate(e.template)
+		if err != nil {
+			return err
+		}
+		for _, id := range fs.Args() {
+			if _, err := t.App(id); err != nil {
+				return fmt.Errorf("stop: %w", err)
+			}
+		}
+		return stack.Stop(ctx, e.layout, fs.Args(), out)
 	case "ps":
 		if err := parse(fs, args, 0); err != nil {
 			return err

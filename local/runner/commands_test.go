@@ -63,6 +63,16 @@ func TestRunCommands(t *testing.T) {
 	if err := run(ctx, []string{"down", "-root", root}, &out); err != nil || !strings.Contains(out.String(), "nothing to stop") {
 		t.Errorf("down: %v\n%s", err, out.String())
 	}
+	if err := run(ctx, []string{"stop", "-root", root}, &out); err == nil {
+		t.Error("stop needs an app")
+	}
+	if err := run(ctx, []string{"stop", "users", "-root", root}, &out); err == nil || !strings.Contains(err.Error(), `app "users" is not in`) {
+		t.Errorf("stop of an app not in the template: %v", err)
+	}
+	out.Reset()
+	if err := run(ctx, []string{"stop", "gateway", "-root", root}, &out); err != nil || out.String() != "gateway: not running\n" {
+		t.Errorf("stop of a stopped app: %v %q", err, out.String())
+	}
 	if err := run(ctx, []string{"up", "-root", root, "-profile", "nope"}, &out); err == nil || !strings.Contains(err.Error(), "no resources path ends in components/local") {
 		t.Errorf("up with a bad profile: %v", err)
 	}

@@ -4,6 +4,7 @@
 //
 //	runner up [-profile NAME] [-timeout 180s]   (NAME: the running stack's profile, else local)
 //	runner down
+//	runner stop APP...
 //	runner ps
 //	runner logs [-n 100] [-f] [app]
 //

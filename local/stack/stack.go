@@ -270,6 +270,27 @@ func stopInstance(ctx context.Context, l Layout, name string, out io.Writer) err
 	return errors.Join(errs...)
 }
 
+// Stop stops the named instances (an app and its daprd each) that up
+// started, by their pid files; up starts them again. An instance that is not
+// running is reported and left alone.
+func Stop(ctx context.Context, l Layout, names []string, out io.Writer) error {
+	var errs []error
+	for _, name := range names {
+		app, daprd := l.PidFile(name, RoleApp), l.PidFile(name, RoleDaprd)
+		if !exists(app) && !exists(daprd) {
+			fmt.Fprintf(out, "%s: not running\n", name)
+			continue
+		}
+		errs = append(errs, stopInstance(ctx, l, name, out))
+	}
+	return errors.Join(errs...)
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
 // Down stops every process that has a pid file in the run folder (and is
 // ours: see IsOurs), all at once, and removes the pid and token files. It
 // touches nothing else.

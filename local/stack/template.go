@@ -37,6 +37,15 @@ type rawShared struct {
 	EnableAppHealthCheck *bool             `yaml:"enableAppHealthCheck"`
 	AppHealthCheckPath   string            `yaml:"appHealthCheckPath"`
 	Env                  map[string]string `yaml:"env"`
+
+	// What the runner always does, spelled out for the Dapr CLI (see
+	// checkCLIOnly): the Dapr APIs on loopback, and no placement or
+	// scheduler (ShopMesh uses no actors, workflows or jobs; the CLI would
+	// otherwise point every sidecar at localhost's, and a sidecar that cannot
+	// reach them never reports ready).
+	APIListenAddresses   *string `yaml:"apiListenAddresses"`
+	PlacementHostAddress *string `yaml:"placementHostAddress"`
+	SchedulerHostAddress *string `yaml:"schedulerHostAddress"`
 }
 
 type rawApp struct {
@@ -262,6 +271,7 @@ func resolveApp(common rawShared, ra rawApp, templateDir string) (AppSpec, error
 		Command:            append([]string(nil), ra.Command...),
 	}
 	s.EnableAppHealthCheck = firstBool(ra.EnableAppHealthCheck, common.EnableAppHealthCheck, false)
+	errs = append(errs, checkCLIOnly(common, ra.rawShared)...)
 	for _, p := range s.Ports.List() {
 		if p.Port <= 0 || p.Port > 65535 {
 			errs = append(errs, fmt.Errorf("%s port %d: want 1-65535 (every port must be set explicitly)", p.Role, p.Port))
@@ -305,6 +315,24 @@ func resolveApp(common rawShared, ra rawApp, templateDir string) (AppSpec, error
 		}
 	}
 	return s, errors.Join(errs...)
+}
+
+// checkCLIOnly refuses values of the CLI-only fields that the runner would
+// not honour: it always listens on LoopbackAddress and starts no placement
+// or scheduler.
+func checkCLIOnly(common, app rawShared) []error {
+	var errs []error
+	want := func(field string, v *string, allowed string) {
+		if v != nil && *v != allowed {
+			errs = append(errs, fmt.Errorf("%s %q: the runner supports only %q", field, *v, allowed))
+		}
+	}
+	for _, r := range []rawShared{common, app} {
+		want("apiListenAddresses", r.APIListenAddresses, LoopbackAddress)
+		want("placementHostAddress", r.PlacementHostAddress, "")
+		want("schedulerHostAddress", r.SchedulerHostAddress, "")
+	}
+	return errs
 }
 
 // CheckPaths reports app folders, resources folders and config files that do not exist.

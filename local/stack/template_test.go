@@ -157,6 +157,9 @@ func TestParseTemplateErrors(t *testing.T) {
 		{"no dir", "version: 1\napps:\n  - appID: a\n    appPort: 1\n    daprHTTPPort: 2\n    daprGRPCPort: 3\n    daprInternalGRPCPort: 4\n    metricsPort: 5\n", "appDirPath is required"},
 		{"protocol", "version: 1\ncommon:\n  appProtocol: tcp\napps:\n" + app("a", 1000, ""), `appProtocol "tcp"`},
 		{"log level", "version: 1\napps:\n" + app("a", 1000, "    logLevel: loud\n"), `logLevel "loud"`},
+		{"scheduler", "version: 1\ncommon:\n  schedulerHostAddress: localhost\napps:\n" + app("a", 1000, ""), `schedulerHostAddress "localhost": the runner supports only ""`},
+		{"placement", "version: 1\napps:\n" + app("a", 1000, "    placementHostAddress: localhost:50005\n"), `placementHostAddress "localhost:50005"`},
+		{"listen", "version: 1\napps:\n" + app("a", 1000, "    apiListenAddresses: 0.0.0.0\n"), `apiListenAddresses "0.0.0.0": the runner supports only "127.0.0.1"`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
