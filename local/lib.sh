@@ -197,6 +197,6 @@ node_script_pid() {
 
 # usage_exit NAME: the common usage message for start|stop|status scripts.
 usage_exit() {
-	printf 'usage: %s start|stop|status\n' "$1" >&2
+	printf 'usage: %s start|stop|status|pid  (pid: the running server'\''s, or nothing)\n' "$1" >&2
 	exit 2
 }

@@ -229,5 +229,6 @@ case "${1:-}" in
 start) cmd_start ;;
 stop) cmd_stop ;;
 status) cmd_status ;;
+pid) our_pid ;;
 *) usage_exit "$0" ;;
 esac

@@ -6,9 +6,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strings"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -149,61 +146,7 @@ func TestCrashesLoseNoAcceptedOrder(t *testing.T) {
 	for i := range shoppers {
 		shoppers[i] = newCustomer(t, "crash")
 	}
-
-	type placed struct {
-		c   customer
-		key string
-		id  string
-	}
-	var (
-		mu       sync.Mutex
-		accepted []placed
-		stop     atomic.Bool
-		wg       sync.WaitGroup
-	)
-	for _, c := range shoppers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for !stop.Load() {
-				// A client that got no answer retries with the same key
-				// and the same cart, as the API tells clients to, and
-				// finishes its retries even when the run is over: an order
-				// stored before a crash must be answered.
-				key := newKey()
-				added := false
-				for attempt := 0; attempt < 120; attempt++ {
-					if !added {
-						// Adding is not idempotent: a client that lost the
-						// answer looks at its cart before adding again.
-						if r := c.do(t, http.MethodGet, "/api/v1/cart", nil); r.Status == http.StatusOK && strings.Contains(string(r.Body), p.ID) {
-							added = true
-							continue
-						}
-						r := c.do(t, http.MethodPost, "/api/v1/cart/items", map[string]any{"product_id": p.ID, "quantity": 1})
-						if r.Status != http.StatusOK {
-							time.Sleep(500 * time.Millisecond)
-							continue
-						}
-						added = true
-					}
-					r := c.checkout(t, key, "tok_visa")
-					if r.Status == http.StatusAccepted {
-						var a struct {
-							OrderID string `json:"order_id"`
-						}
-						r.decode(t, &a)
-						mu.Lock()
-						accepted = append(accepted, placed{c: c, key: key, id: a.OrderID})
-						mu.Unlock()
-						break
-					}
-					time.Sleep(500 * time.Millisecond)
-				}
-				time.Sleep(200 * time.Millisecond)
-			}
-		}()
-	}
+	stream := startCheckoutStream(t, p, shoppers)
 
 	crashes := []struct {
 		app  string
@@ -219,56 +162,7 @@ func TestCrashesLoseNoAcceptedOrder(t *testing.T) {
 		t.Logf("killed and restarted %s %s", cr.app, cr.role)
 	}
 	time.Sleep(3 * time.Second)
-	stop.Store(true)
-	wg.Wait()
-	require.NotEmpty(t, accepted)
-
-	confirmed, sold := 0, int64(0)
-	seen := map[string]bool{}
-	for _, a := range accepted {
-		if seen[a.id] {
-			continue // a retried key answered the same order: fine
-		}
-		seen[a.id] = true
-		o := a.c.settled(t, a.id, 2*time.Minute)
-		pay, charged := payment(t, a.id)
-		switch o.Status {
-		case "confirmed":
-			confirmed++
-			for _, it := range o.Items {
-				sold += it.Quantity
-			}
-			require.True(t, charged, "confirmed order %s has a payment", a.id)
-			assert.Equal(t, 1, pay.Charges, "order %s charged once", a.id)
-		case "cancelled":
-			assert.True(t, !charged || pay.Charges == 0 || pay.Refunded, "cancelled order %s keeps no money", a.id)
-		default:
-			t.Errorf("order %s ended %q", a.id, o.Status)
-		}
-	}
-	// No order was made twice: each shopper's history holds exactly the
-	// orders their accepted checkouts answered.
-	total := 0
-	for _, c := range shoppers {
-		var mine struct {
-			Items []orderBody `json:"items"`
-		}
-		r := c.do(t, http.MethodGet, "/api/v1/orders", nil)
-		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
-		r.decode(t, &mine)
-		for _, o := range mine.Items {
-			assert.True(t, seen[o.ID], "order %s was never answered to a checkout", o.ID)
-		}
-		total += len(mine.Items)
-	}
-	assert.Equal(t, len(seen), total)
-	var last stockBody
-	eventually(t, time.Minute, "stock adds up", func() bool {
-		last = stock(t, p.ID)
-		return last.Reserved == 0 && last.Available == units-sold
-	}, func() string {
-		return fmt.Sprintf("want available %d reserved 0, have available %d reserved %d (%d units in %d confirmed orders)",
-			units-sold, last.Available, last.Reserved, sold, confirmed)
-	})
-	t.Logf("%d orders accepted across %d crashes, %d confirmed", len(seen), len(crashes), confirmed)
+	stream.finish()
+	orders, confirmed := stream.requireAllSettled(t, units)
+	t.Logf("%d orders accepted across %d crashes, %d confirmed", orders, len(crashes), confirmed)
 }

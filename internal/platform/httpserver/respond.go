@@ -18,10 +18,20 @@ import (
 	"github.com/shopmesh/shopmesh/internal/platform/problem"
 )
 
-// Abort ends the request with p as application/problem+json.
+// DefaultRetryAfter is the Retry-After, in seconds, of a 503 whose handler
+// named none: a service that cannot complete a request now says when a
+// client may try again, so clients back off instead of hammering a store
+// that is coming back.
+const DefaultRetryAfter = "1"
+
+// Abort ends the request with p as application/problem+json; a 503 carries
+// Retry-After (DefaultRetryAfter unless the handler set one).
 func Abort(c *gin.Context, p *problem.Problem) {
 	if p.Instance == "" {
 		p.Instance = c.Request.URL.Path
+	}
+	if p.Status == http.StatusServiceUnavailable && c.Writer.Header().Get("Retry-After") == "" {
+		c.Header("Retry-After", DefaultRetryAfter)
 	}
 	body, err := json.Marshal(p)
 	if err != nil {
