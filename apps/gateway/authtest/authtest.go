@@ -8,6 +8,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -148,6 +149,25 @@ func (i *Issuer) Token(t testing.TB, claims Claims) string {
 	signed, err := jwt.Sign(tok, jwt.WithKey(jwa.ES256(), key))
 	must(t, err)
 	return string(signed)
+}
+
+// Sign signs input ("header.payload" as sent) with the current key the
+// way ES256 does (r||s, 32 bytes each), so tests can sign encodings that
+// Token never produces.
+func (i *Issuer) Sign(t testing.TB, input []byte) []byte {
+	t.Helper()
+	i.mu.Lock()
+	key := i.keys[len(i.keys)-1]
+	i.mu.Unlock()
+	var priv ecdsa.PrivateKey
+	must(t, jwk.Export(key, &priv))
+	sum := sha256.Sum256(input)
+	r, s, err := ecdsa.Sign(rand.Reader, &priv, sum[:])
+	must(t, err)
+	sig := make([]byte, 64)
+	r.FillBytes(sig[:32])
+	s.FillBytes(sig[32:])
+	return sig
 }
 
 // Customer is a valid token of a customer.

@@ -44,6 +44,13 @@ func NewEngine(cfg config.App, log *slog.Logger, m *metrics.HTTP, tr telemetry.T
 	e := gin.New()
 	e.ContextWithFallback = true // c.Request.Context() values reach handlers through c
 	e.HandleMethodNotAllowed = true
+	// Gin's redirects to the path with or without a trailing slash (or in
+	// another case) echo the whole request URL, query and X-Forwarded-Prefix
+	// included, into Location, are answered before any middleware runs (no
+	// request id, log or metric) and make clients re-send bodies with a 307.
+	// A JSON API has one spelling per route: the others are 404 problems.
+	e.RedirectTrailingSlash = false
+	e.RedirectFixedPath = false
 	e.Use(traces(cfg.ID, tr), requestID, recovery(log), m.Middleware, accessLog(log), validQuery, limitBody(cfg.MaxBodyBytes))
 	e.NoRoute(func(c *gin.Context) {
 		Abort(c, problem.NotFound("no such resource: "+c.Request.URL.Path))
