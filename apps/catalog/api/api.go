@@ -230,7 +230,12 @@ func decodeToken(tok, category string) (string, []problem.FieldError) {
 	if len(parts) != 3 || parts[0] != tokenVersion || parts[1] != category {
 		return "", bad
 	}
-	if _, err := uuid.Parse(parts[2]); err != nil {
+	// One page has one token, the one encodeToken writes: other spellings of
+	// the same bytes (spare base64 bits set) or of the same id (upper case,
+	// braces, urn:uuid:) would each be a new entry in the gateway's cache,
+	// and a cursor that is not in canonical form sorts elsewhere.
+	id, err := uuid.Parse(parts[2])
+	if err != nil || id.String() != parts[2] || encodeToken(parts[2], category) != tok {
 		return "", bad
 	}
 	return parts[2], nil

@@ -206,6 +206,11 @@ func decodeToken(tok, fingerprint string) (int, bool) {
 	if err != nil || off < 1 || off >= MaxResults {
 		return 0, false
 	}
+	// One page has one token, the one encodeToken writes: not "+10", "010"
+	// or the same bytes with spare base64 bits set.
+	if encodeToken(off, fingerprint) != tok {
+		return 0, false
+	}
 	return off, true
 }
 
