@@ -1,12 +1,14 @@
 // Command gateway serves ShopMesh's public API: REST under /api/v1 and
 // GraphQL at /graphql, in front of the services it reaches through its Dapr
 // sidecar, with bearer-token authentication, a route and field access
-// table, a response cache and per-client rate limits in Redis.
+// table, a response cache, per-client rate limits in Redis and a bound on
+// the requests it serves at once (admission).
 package main
 
 import (
 	"go.uber.org/fx"
 
+	"github.com/shopmesh/shopmesh/apps/gateway/admission"
 	"github.com/shopmesh/shopmesh/apps/gateway/authn"
 	"github.com/shopmesh/shopmesh/apps/gateway/cache"
 	"github.com/shopmesh/shopmesh/apps/gateway/catalogclient"
@@ -43,6 +45,7 @@ var modules = fx.Options(
 	paymentsclient.Module,
 	notificationsclient.Module,
 	cache.Module,
+	admission.Module,
 	ratelimit.Module,
 	rest.Module,
 	graphql.Module,

@@ -1,15 +1,19 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/pb33f/libopenapi"
@@ -18,9 +22,12 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/shopmesh/shopmesh/internal/platform/apptest"
+	"github.com/shopmesh/shopmesh/internal/platform/problem"
 
 	"github.com/shopmesh/shopmesh/apps/gateway/authz"
+	"github.com/shopmesh/shopmesh/apps/gateway/fakesidecar"
 	"github.com/shopmesh/shopmesh/apps/gateway/openapi"
+	"github.com/shopmesh/shopmesh/apps/gateway/outbound"
 	"github.com/shopmesh/shopmesh/apps/gateway/redistest"
 )
 
@@ -84,6 +91,13 @@ func TestEveryRouteHasAnAccessRule(t *testing.T) {
 // name, value pairs.
 func buildEngine(t *testing.T, env ...string) *gin.Engine {
 	t.Helper()
+	return buildEngineWith(t, fx.Options(), env...)
+}
+
+// buildEngineWith is buildEngine with opts applied to the app, e.g. a
+// decorator that replaces the sidecar.
+func buildEngineWith(t *testing.T, opts fx.Option, env ...string) *gin.Engine {
+	t.Helper()
 	t.Setenv("APP_ID", "gateway")
 	t.Setenv("LOG_LEVEL", "error")
 	t.Setenv("APP_API_TOKEN", "sidecar-only")
@@ -94,7 +108,7 @@ func buildEngine(t *testing.T, env ...string) *gin.Engine {
 		t.Setenv(env[i], env[i+1])
 	}
 	var engine *gin.Engine
-	app := fx.New(modules, fx.Populate(&engine), fx.NopLogger)
+	app := fx.New(modules, opts, fx.Populate(&engine), fx.NopLogger)
 	require.NoError(t, app.Err())
 	return engine
 }
@@ -132,6 +146,68 @@ func TestCheckoutCountsAgainstTheClientsRateLimit(t *testing.T) {
 	assert.NotEmpty(t, w.Header().Get("Retry-After"))
 	w = send(http.MethodPost, "/graphql", `{"query":"mutation { checkout(input: {shippingAddress: {name: \"A\", line1: \"1\", city: \"B\", postalCode: \"1\", country: \"DE\"}, paymentToken: \"tok_visa\", idempotencyKey: \"k-2\"}) { orderId } }"}`)
 	assert.Equal(t, http.StatusTooManyRequests, w.Code, "the graph's checkout spends the same budget")
+}
+
+// The API, REST and GraphQL alike, sheds what it has no slot for with a
+// 503 and Retry-After; the probes, the metrics and the OpenAPI document are
+// outside admission and answer however busy the API is. Reads and writes
+// have slots of their own.
+func TestAdmissionShedsTheAPINeverTheProbes(t *testing.T) {
+	const patience = 10 * time.Second // a hang, not a slow machine, fails the test
+	arrived, release := make(chan struct{}, 10), make(chan struct{})
+	var once sync.Once
+	open := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(open)
+	sidecar := fakesidecar.New(func(fakesidecar.Invocation) *http.Response {
+		arrived <- struct{}{}
+		<-release
+		return fakesidecar.Reply(http.StatusOK, "application/json", `{"items":[]}`)
+	})
+	engine := buildEngineWith(t, fx.Decorate(func(*outbound.Invoker) *outbound.Invoker { return outbound.New(sidecar) }),
+		"ADMISSION_MAX_INFLIGHT_READ", "1", "ADMISSION_MAX_QUEUED_READ", "0")
+	send := func(method, path string) *httptest.ResponseRecorder {
+		w := httptest.NewRecorder()
+		engine.ServeHTTP(w, httptest.NewRequest(method, path, strings.NewReader("{}")))
+		return w
+	}
+
+	held := make(chan *httptest.ResponseRecorder, 1)
+	go func() { held <- send(http.MethodGet, "/api/v1/categories") }()
+	select {
+	case <-arrived: // the one read slot is taken until release
+	case <-time.After(patience):
+		t.Fatal("the held read never reached the sidecar")
+	}
+
+	for _, path := range []string{"/api/v1/products", "/graphql?query=" + url.QueryEscape("{ categories { id } }")} {
+		w := send(http.MethodGet, path)
+		require.Equal(t, http.StatusServiceUnavailable, w.Code, path)
+		assert.Equal(t, "1", w.Header().Get("Retry-After"), path)
+		assert.Equal(t, problem.ContentType, w.Header().Get("Content-Type"), path)
+		var p problem.Problem
+		require.NoError(t, json.Unmarshal(w.Body.Bytes(), &p), path)
+		assert.Equal(t, problem.TypeUnavailable, p.Type, path)
+	}
+	for _, path := range operational {
+		w := send(http.MethodGet, path)
+		assert.Empty(t, w.Header().Get("Retry-After"), "%s is never shed", path)
+		assert.NotEqual(t, problem.ContentType, w.Header().Get("Content-Type"), "%s is never shed", path)
+		if path != "/readyz" { // readiness fails here on its own: no sidecar runs
+			assert.Equal(t, http.StatusOK, w.Code, path)
+		}
+	}
+	assert.Equal(t, http.StatusUnauthorized, send(http.MethodPost, "/api/v1/checkout").Code,
+		"a write gets a slot of its own and goes on to the token check")
+	assert.Contains(t, send(http.MethodGet, "/metrics").Body.String(),
+		`gateway_admission_decisions_total{class="read",decision="shed"} 2`)
+
+	open()
+	select {
+	case w := <-held:
+		assert.Equal(t, http.StatusOK, w.Code, "the admitted read is served")
+	case <-time.After(patience):
+		t.Fatal("the held read was not answered")
+	}
 }
 
 // documentedSecurity maps each operation to its security requirements:

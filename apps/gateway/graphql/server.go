@@ -16,6 +16,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"go.uber.org/fx"
 
+	"github.com/shopmesh/shopmesh/apps/gateway/admission"
 	"github.com/shopmesh/shopmesh/apps/gateway/authn"
 	"github.com/shopmesh/shopmesh/apps/gateway/authz"
 	"github.com/shopmesh/shopmesh/apps/gateway/cache"
@@ -32,14 +33,15 @@ import (
 // Path is where the graph is served.
 const Path = "/graphql"
 
-// Module serves the graph on the public router: rate limited, then
-// authenticated (a bad token is a 401 before any field is resolved), then
-// authorized per field.
+// Module serves the graph on the public router: admitted (first, as for
+// REST: shedding costs no Redis call and no token check), rate limited,
+// then authenticated (a bad token is a 401 before any field is resolved),
+// then authorized per field.
 var Module = fx.Options(
 	fx.Provide(func() (Config, error) { return LoadConfig(os.LookupEnv) }),
-	fx.Invoke(func(r httpserver.Router, l *ratelimit.Limiter, v *authn.Verifier, cat *cache.Catalog,
+	fx.Invoke(func(r httpserver.Router, adm *admission.Controller, l *ratelimit.Limiter, v *authn.Verifier, cat *cache.Catalog,
 		users *usersclient.Client, orders *ordersclient.Client, search *searchclient.Client, log *slog.Logger, cfg Config) {
-		g := r.Public.Group("", l.Middleware, authn.Authenticate(v, log), authz.Middleware())
+		g := r.Public.Group("", adm.Middleware, l.Middleware, authn.Authenticate(v, log), authz.Middleware())
 		s := Services{Catalog: cat, Users: users, Orders: orders, Search: search}
 		Mount(g, NewHandler(s, log, cfg), cfg)
 	}),

@@ -5,7 +5,8 @@
 // Handlers check what is cheap to check (ids in paths, the checkout's
 // Idempotency-Key), call the service (the catalog through the cache) and
 // pass its answer on: status, content type and body are the service's,
-// problem+json included. Every route is rate limited, runs the bearer
+// problem+json included. Every route is admission controlled (shed with a
+// 503 when the gateway is at capacity), rate limited, runs the bearer
 // token check (authn) and the access table (authz); the credential
 // endpoints have a stricter rate limit of their own.
 package rest
@@ -23,6 +24,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"go.uber.org/fx"
 
+	"github.com/shopmesh/shopmesh/apps/gateway/admission"
 	"github.com/shopmesh/shopmesh/apps/gateway/authn"
 	"github.com/shopmesh/shopmesh/apps/gateway/authz"
 	"github.com/shopmesh/shopmesh/apps/gateway/cache"
@@ -41,11 +43,15 @@ import (
 // Prefix is where the REST API lives.
 const Prefix = "/api/v1"
 
-// Module mounts the API on the public router: rate limited, then
-// authenticated, then authorized.
-var Module = fx.Invoke(func(r httpserver.Router, l *ratelimit.Limiter, strict *ratelimit.AuthLimiter,
+// Module mounts the API on the public router: admitted, rate limited, then
+// authenticated, then authorized. Admission comes first because shedding
+// must be the cheapest thing the gateway does: a shed request costs no
+// Redis round trip and no signature check, and the requests waiting on
+// Redis are bounded by the slots too. A request over its client's rate
+// limit holds a slot only for that round trip before its 429.
+var Module = fx.Invoke(func(r httpserver.Router, adm *admission.Controller, l *ratelimit.Limiter, strict *ratelimit.AuthLimiter,
 	v *authn.Verifier, cat *cache.Catalog, s Services, log *slog.Logger) {
-	guard := []gin.HandlerFunc{l.Middleware, authn.Authenticate(v, log), authz.Middleware()}
+	guard := []gin.HandlerFunc{adm.Middleware, l.Middleware, authn.Authenticate(v, log), authz.Middleware()}
 	api := r.Public.Group(Prefix, guard...)
 	Mount(api, cat, log)
 	MountAccounts(api, r.Public.Group("", guard...), s.Users, strict.Middleware, log)
