@@ -33,6 +33,15 @@ const serverHang = 30 * time.Second
 // the stores and brokers. Left out: Jaeger, Prometheus and mailpit (nothing
 // of an order lives there), and fauxqs, the SNS/SQS stand-in, which keeps
 // everything in memory (the AWS services it stands for are durable).
+//
+// Also left out, until the platform works around it: the Kafka stand-in.
+// After it is killed and started again, Dapr 1.17.0's Kafka subscriber
+// (components-contrib v1.17.3, sarama 1.45.2) keeps its consumer session
+// but never receives another message, and the saga stops: orders stay
+// pending. Neither an app health flip (which resubscribes) nor time heals
+// it; a restart of the sidecar does. dapr/components-contrib#4349 (open)
+// reports the same on 1.17.3 against MSK. docs/dapr-1.17.md has the
+// reproduction.
 func chaosServers(t *testing.T) []string {
 	t.Helper()
 	root := repoRoot()
@@ -42,7 +51,7 @@ func chaosServers(t *testing.T) []string {
 	require.NoError(t, err)
 	var out []string
 	for _, s := range all {
-		if !slices.Contains([]string{"jaeger", "prometheus", "mailpit", "fauxqs"}, s) {
+		if !slices.Contains([]string{"jaeger", "prometheus", "mailpit", "fauxqs", "kafka"}, s) {
 			out = append(out, s)
 		}
 	}
