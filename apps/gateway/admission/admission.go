@@ -82,28 +82,27 @@ type Config struct {
 
 // LoadConfig reads Config through lookup (os.LookupEnv in production).
 //
-// The defaults suit the two-core machine of the README's "Checkout speed":
-// the platform confirms about 25-30 orders/s there, so 32 writes in flight
-// is about a second of work queued behind the saga, the p99 the benchmark
-// aims for; reads are mostly answered from the catalog cache in a few
-// milliseconds and get four times as many. Each queue holds as many
-// requests as the class has slots: enough to absorb a burst, and a bound on
-// what waits. 100 ms of waiting is far below any client's timeout and the
-// 5 s Dapr invocation timeout, and long enough for a read to finish and
-// free its slot.
+// The defaults bound what the gateway holds (at most 1,600 requests, in
+// flight or waiting) without refusing the bursts a shop sees: fifty
+// shoppers checking out at once (the e2e suite's race) all get a slot.
+// Checkouts are short (the saga runs after the answer) and wait on I/O, so
+// 64 writes in flight keep two cores busy; reads are mostly cache hits and
+// get four times as many. A request waits at most a second for a slot:
+// longer means the platform is saturated, not briefly busy, and the client
+// is better told to come back (Retry-After) than kept until its timeout.
 func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 	l := config.NewLoader(lookup)
 	cfg := Config{
 		Enabled: l.Bool("ADMISSION_ENABLED", true),
 		Read: Limit{
-			InFlight: l.Int("ADMISSION_MAX_INFLIGHT_READ", 128),
-			Queued:   l.Int("ADMISSION_MAX_QUEUED_READ", 128),
+			InFlight: l.Int("ADMISSION_MAX_INFLIGHT_READ", 256),
+			Queued:   l.Int("ADMISSION_MAX_QUEUED_READ", 1024),
 		},
 		Write: Limit{
-			InFlight: l.Int("ADMISSION_MAX_INFLIGHT_WRITE", 32),
-			Queued:   l.Int("ADMISSION_MAX_QUEUED_WRITE", 32),
+			InFlight: l.Int("ADMISSION_MAX_INFLIGHT_WRITE", 64),
+			Queued:   l.Int("ADMISSION_MAX_QUEUED_WRITE", 256),
 		},
-		QueueTime: l.Duration("ADMISSION_QUEUE_TIME", 100*time.Millisecond),
+		QueueTime: l.Duration("ADMISSION_QUEUE_TIME", time.Second),
 	}
 	errs := []error{l.Err()}
 	for _, v := range []struct {

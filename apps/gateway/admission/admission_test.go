@@ -254,9 +254,9 @@ func TestLoadConfig(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, admission.Config{
 		Enabled:   true,
-		Read:      admission.Limit{InFlight: 128, Queued: 128},
-		Write:     admission.Limit{InFlight: 32, Queued: 32},
-		QueueTime: 100 * time.Millisecond,
+		Read:      admission.Limit{InFlight: 256, Queued: 1024},
+		Write:     admission.Limit{InFlight: 64, Queued: 256},
+		QueueTime: time.Second,
 	}, cfg)
 
 	cfg, err = admission.LoadConfig(env(map[string]string{
