@@ -38,6 +38,12 @@ type checkoutStream struct {
 	slowest  time.Duration
 }
 
+// shopperPause is a shopper's pause between orders: six shoppers then offer
+// at most six checkouts a second, below what every profile settles on two
+// cores (the emulated AWS ones about ten), so a fault's effect is not
+// hidden behind a backlog the load itself built.
+const shopperPause = time.Second
+
 type placedOrder struct {
 	c   customer
 	key string
@@ -53,7 +59,7 @@ func startCheckoutStream(t *testing.T, p product, shoppers []customer) *checkout
 			defer s.stop.Done()
 			for !s.done.Load() {
 				s.placeOne(c)
-				time.Sleep(200 * time.Millisecond)
+				time.Sleep(shopperPause)
 			}
 		}()
 	}
