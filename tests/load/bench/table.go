@@ -9,6 +9,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/shopmesh/shopmesh/tests/load/proccpu"
+
+	"github.com/shopmesh/shopmesh/tests/load/shop"
 )
 
 // row is what one step did.
@@ -119,16 +121,16 @@ func columns(c criteria) []column {
 		{"", "accepted/s", 10, func(r row) string { return fmt.Sprintf("%.1f", r.acceptedPerSecond()) }},
 		{"", "confirmed/s", 11, func(r row) string { return fmt.Sprintf("%.1f", r.ConfirmedPS) }},
 		{"", "cancelled", 9, func(r row) string { return strconv.Itoa(r.Cancelled) }},
-		{"placed→confirmed", "p50", 7, func(r row) string { return latency(r.P50, r.Confirmed) }},
-		{"placed→confirmed", "p95", 7, func(r row) string { return latency(r.P95, r.Confirmed) }},
-		{"placed→confirmed", "p99", 7, func(r row) string { return latency(r.P99, r.Confirmed) }},
-		{"checkout", "p50", 7, func(r row) string { return latency(r.CheckoutP50, r.Accepted) }},
-		{"checkout", "p99", 7, func(r row) string { return latency(r.CheckoutP99, r.Accepted) }},
+		{"placed→confirmed", "p50", 7, func(r row) string { return shop.FormatLatency(r.P50, r.Confirmed) }},
+		{"placed→confirmed", "p95", 7, func(r row) string { return shop.FormatLatency(r.P95, r.Confirmed) }},
+		{"placed→confirmed", "p99", 7, func(r row) string { return shop.FormatLatency(r.P99, r.Confirmed) }},
+		{"checkout", "p50", 7, func(r row) string { return shop.FormatLatency(r.CheckoutP50, r.Accepted) }},
+		{"checkout", "p99", 7, func(r row) string { return shop.FormatLatency(r.CheckoutP99, r.Accepted) }},
 		{"failed requests", "5xx", 5, func(r row) string { return strconv.Itoa(r.ServerErrors) }},
 		{"failed requests", "other", 5, func(r row) string { return strconv.Itoa(r.OtherErrors) }},
 		{"failed requests", "noans", 5, func(r row) string { return strconv.Itoa(r.NoAnswer) }},
 		{"", "unsettled", 9, func(r row) string { return strconv.Itoa(r.Unsettled) }},
-		{"", "settle", 7, func(r row) string { return duration(r.Settle) }},
+		{"", "settle", 7, func(r row) string { return shop.FormatDuration(r.Settle) }},
 	}
 	for _, g := range groups {
 		cols = append(cols, column{"CPU s", g, max(len(g), 5), func(r row) string {
@@ -158,28 +160,6 @@ func columns(c criteria) []column {
 		}
 		return strings.Join(why, ",")
 	}})
-}
-
-// latency formats a percentile, "-" when it is over nothing.
-func latency(d time.Duration, n int) string {
-	if n == 0 {
-		return "-"
-	}
-	return duration(d)
-}
-
-// duration formats d in 7 characters or fewer: 12ms, 1.52s, 35.0s, 412s.
-func duration(d time.Duration) string {
-	switch {
-	case d < time.Second:
-		return fmt.Sprintf("%dms", d.Round(time.Millisecond).Milliseconds())
-	case d < 10*time.Second:
-		return fmt.Sprintf("%.2fs", d.Seconds())
-	case d < 100*time.Second:
-		return fmt.Sprintf("%.1fs", d.Seconds())
-	default:
-		return fmt.Sprintf("%.0fs", d.Seconds())
-	}
 }
 
 // writeHeader writes the two header lines: group labels centred over

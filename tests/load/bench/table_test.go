@@ -11,6 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shopmesh/shopmesh/tests/load/proccpu"
+
+	"github.com/shopmesh/shopmesh/tests/load/shop"
 )
 
 var defaultCriteria = criteria{P99: time.Second, MinAccepted: 0.5, MaxUnsettled: 0.05}
@@ -157,10 +159,10 @@ func TestDuration(t *testing.T) {
 		35 * time.Second:        "35.0s",
 		412 * time.Second:       "412s",
 	} {
-		assert.Equal(t, want, duration(d))
-		assert.LessOrEqual(t, utf8.RuneCountInString(duration(d)), 7)
+		assert.Equal(t, want, shop.FormatDuration(d))
+		assert.LessOrEqual(t, utf8.RuneCountInString(shop.FormatDuration(d)), 7)
 	}
-	assert.Equal(t, "-", latency(time.Second, 0), "a percentile of nothing")
+	assert.Equal(t, "-", shop.FormatLatency(time.Second, 0), "a percentile of nothing")
 }
 
 func TestWriteSplit(t *testing.T) {
