@@ -24,7 +24,7 @@ import (
 
 const kettleID = "01936f2e-8b1c-7d4e-9a0b-3c5d7e9f1a2b"
 
-var cfg = graphql.Config{ComplexityLimit: 200, MaxBodyBytes: 16 << 10, Introspection: true}
+var cfg = graphql.Config{ComplexityLimit: 200, MutationLimit: 10, MaxBodyBytes: 16 << 10, Introspection: true}
 
 // shop answers like a small catalog: one kitchen product on two pages.
 func shop(c fakecatalog.Call) (catalogclient.Response, error) {
@@ -193,6 +193,33 @@ func TestGuards(t *testing.T) {
 	h.ServeHTTP(w, req)
 	assert.Equal(t, http.StatusRequestEntityTooLarge, w.Code)
 	assert.Equal(t, problem.ContentType, w.Header().Get("Content-Type"))
+}
+
+// Found by tests/fuzz: a POST that is not JSON was answered text/plain, and
+// a hundred aliased checkouts ran one after another past any timeout.
+func TestTransportErrorsAreJSONAndMutationsAreCapped(t *testing.T) {
+	h, _ := newServer(t, shop)
+	req := httptest.NewRequest(http.MethodPost, graphql.Path, strings.NewReader(`{"query":"{ categories { id } }"}`))
+	req.Header.Set("Content-Type", "text/plain")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	assert.Equal(t, http.StatusBadRequest, w.Code)
+	assert.Equal(t, "application/json", w.Header().Get("Content-Type"), w.Body.String())
+
+	var q strings.Builder
+	q.WriteString("mutation { ...more")
+	for i := range 6 {
+		fmt.Fprintf(&q, ` r%d: removeFromCart(productId: "%s") { total { amount } }`, i, kettleID)
+	}
+	q.WriteString(" } fragment more on Mutation {")
+	for i := range 5 {
+		fmt.Fprintf(&q, ` f%d: removeFromCart(productId: "%s") { total { amount } }`, i, kettleID)
+	}
+	q.WriteString(" }")
+	_, r := post(t, h, q.String(), nil)
+	require.NotEmpty(t, r.Errors)
+	assert.Equal(t, "MUTATION_LIMIT_EXCEEDED", r.Errors[0].Extensions["code"], "11 mutations, 5 of them in a fragment")
+	assert.Equal(t, "null", string(r.Data))
 }
 
 func TestGETAndIntrospection(t *testing.T) {

@@ -52,8 +52,11 @@ type Config struct {
 	// ComplexityLimit caps the fields (aliases included) one operation may
 	// select, which bounds the catalog calls one request can cause.
 	ComplexityLimit int
-	MaxBodyBytes    int64
-	Introspection   bool
+	// MutationLimit caps the mutations one operation may run (they run in
+	// turn, so it bounds how long one request takes).
+	MutationLimit int
+	MaxBodyBytes  int64
+	Introspection bool
 }
 
 // LoadConfig reads Config through lookup (os.LookupEnv in production).
@@ -61,12 +64,16 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 	l := config.NewLoader(lookup)
 	cfg := Config{
 		ComplexityLimit: l.Int("GRAPHQL_COMPLEXITY_LIMIT", 200),
+		MutationLimit:   l.Int("GRAPHQL_MUTATION_LIMIT", 10),
 		MaxBodyBytes:    int64(l.Int("GRAPHQL_MAX_BODY_BYTES", 64<<10)),
 		Introspection:   l.Bool("GRAPHQL_INTROSPECTION", true),
 	}
 	errs := []error{l.Err()}
 	if cfg.ComplexityLimit < 1 {
 		errs = append(errs, errors.New("config GRAPHQL_COMPLEXITY_LIMIT: must be at least 1"))
+	}
+	if cfg.MutationLimit < 1 {
+		errs = append(errs, errors.New("config GRAPHQL_MUTATION_LIMIT: must be at least 1"))
 	}
 	if cfg.MaxBodyBytes < 1 {
 		errs = append(errs, errors.New("config GRAPHQL_MAX_BODY_BYTES: must be at least 1"))
@@ -90,12 +97,20 @@ func NewHandler(s Services, log *slog.Logger, cfg Config) http.Handler {
 		srv.Use(extension.Introspection{})
 	}
 	srv.Use(extension.FixedComplexityLimit(cfg.ComplexityLimit))
+	srv.Use(mutationLimit{max: cfg.MutationLimit})
 	return srv
 }
 
 // Mount serves h at Path on r.
 func Mount(r gin.IRouter, h http.Handler, cfg Config) {
-	serve := gin.WrapH(h)
+	wrapped := gin.WrapH(h)
+	// Every answer is GraphQL JSON, but gqlgen writes its transport errors
+	// (a POST that is not application/json: 400 "transport not supported")
+	// without a Content-Type, so Go sniffs text/plain (found by tests/fuzz).
+	serve := func(c *gin.Context) {
+		c.Header("Content-Type", "application/json")
+		wrapped(c)
+	}
 	r.GET(Path, serve)
 	r.POST(Path, limitBody(cfg.MaxBodyBytes), serve)
 }
