@@ -55,7 +55,12 @@ func (sh *shopping) act(ctx context.Context, k Kind, s *shopper) {
 	case Search:
 		sh.do(ctx, Search, s, http.MethodGet, "/api/v1/search?"+searches[rand.IntN(len(searches))], nil, nil)
 	case View:
-		sh.do(ctx, View, s, http.MethodGet, "/api/v1/products/"+sh.seen.pick(), nil, nil)
+		id := sh.seen.pick()
+		if a := sh.do(ctx, View, s, http.MethodGet, "/api/v1/products/"+id, nil, nil); a.Status == http.StatusNotFound {
+			// Deleted since it was listed (by an admin, or another
+			// test): a shopper would not come back to it.
+			sh.seen.forget(id)
+		}
 	case Add:
 		sh.add(ctx, Add, s, sh.productToAdd(s))
 	case Change:
@@ -223,6 +228,19 @@ func (s *seen) add(id string) {
 		s.ids[i] = id
 	}
 	s.has[id] = true
+}
+
+// forget drops id, unless it is the last one.
+func (s *seen) forget(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.has[id] || len(s.ids) == 1 {
+		return
+	}
+	i := slices.Index(s.ids, id)
+	s.ids[i] = s.ids[len(s.ids)-1]
+	s.ids = s.ids[:len(s.ids)-1]
+	delete(s.has, id)
 }
 
 func (s *seen) pick() string {
