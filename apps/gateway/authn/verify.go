@@ -2,7 +2,6 @@ package authn
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"regexp"
@@ -95,7 +94,7 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (auth.Identity, error
 	// jwx decodes leniently; checked here, one token has one spelling, so a
 	// client cannot mint variants of a token it holds, each a new token to
 	// whatever is keyed by the token string (a revocation list, a cache).
-	if !canonical(raw) {
+	if !auth.CanonicalJWS(raw) {
 		return auth.Identity{}, reject("not in canonical base64url", nil)
 	}
 	msg, err := jws.Parse([]byte(raw), jws.WithCompact())
@@ -159,19 +158,6 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (auth.Identity, error
 		}
 	}
 	return v.identity(tok)
-}
-
-// canonical reports whether every segment of a compact JWS is base64url as
-// RFC 7515 writes it: a segment whose spare bits after the last byte are
-// set decodes to the same bytes, but does not re-encode to itself.
-func canonical(raw string) bool {
-	for seg := range strings.SplitSeq(raw, ".") {
-		b, err := base64.RawURLEncoding.DecodeString(seg)
-		if err != nil || base64.RawURLEncoding.EncodeToString(b) != seg {
-			return false
-		}
-	}
-	return true
 }
 
 // keyFits checks that key may verify alg: its type matches, and so does its

@@ -2,11 +2,9 @@ package tokens
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -18,6 +16,7 @@ import (
 
 	"github.com/shopmesh/shopmesh/apps/users/secrets"
 	"github.com/shopmesh/shopmesh/internal/contracts"
+	"github.com/shopmesh/shopmesh/internal/platform/auth"
 	"github.com/shopmesh/shopmesh/internal/platform/config"
 )
 
@@ -134,7 +133,7 @@ var ErrInvalid = errors.New("tokens: invalid access token")
 // gateway) should: the key is picked by kid and its alg (ES256) is used,
 // whatever the token's header claims; issuer, audience and times must hold.
 func Verify(token string, set jwk.Set, issuer, audience string, now time.Time) (Claims, error) {
-	if !canonical(token) {
+	if !auth.CanonicalJWS(token) {
 		return Claims{}, fmt.Errorf("%w: not three segments of canonical base64url", ErrInvalid)
 	}
 	tok, err := jwt.ParseString(token,
@@ -162,24 +161,6 @@ func Verify(token string, set jwk.Set, issuer, audience string, now time.Time) (
 		c.KeyID, _ = msg.Signatures()[0].ProtectedHeaders().KeyID()
 	}
 	return c, nil
-}
-
-// canonical reports whether token is three segments of base64url exactly as
-// RFC 7515 and Issue write it. jwx decodes leniently (padding, the standard
-// alphabet, line breaks, spare bits after the last byte), which would give
-// one token many spellings that all verify; only one re-encodes to itself.
-func canonical(token string) bool {
-	segs := strings.Split(token, ".")
-	if len(segs) != 3 {
-		return false
-	}
-	for _, seg := range segs {
-		b, err := base64.RawURLEncoding.DecodeString(seg)
-		if err != nil || len(b) == 0 || base64.RawURLEncoding.EncodeToString(b) != seg {
-			return false
-		}
-	}
-	return true
 }
 
 // Module provides the Config, the Keyring (not yet loaded: package
