@@ -45,6 +45,16 @@ type env struct {
 	template string
 }
 
+// withTemplate is getEnv, then the template it names, loaded.
+func withTemplate(getEnv func() (env, error)) (env, *stack.Template, error) {
+	e, err := getEnv()
+	if err != nil {
+		return env{}, nil, err
+	}
+	t, err := stack.LoadTemplate(e.template)
+	return e, t, err
+}
+
 func commonFlags(fs *flag.FlagSet) func() (env, error) {
 	root := fs.String("root", "", "repo root (default: found from the working directory)")
 	tmpl := fs.String("template", "", "Multi-App Run template (default: <root>/"+stack.TemplatePath+")")
@@ -84,11 +94,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		if err := parse(fs, args, 0); err != nil {
 			return err
 		}
-		e, err := getEnv()
-		if err != nil {
-			return err
-		}
-		t, err := stack.LoadTemplate(e.template)
+		e, t, err := withTemplate(getEnv)
 		if err != nil {
 			return err
 		}
@@ -109,11 +115,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		if fs.NArg() == 0 {
 			return errors.New("stop: name at least one app")
 		}
-		e, err := getEnv()
-		if err != nil {
-			return err
-		}
-		t, err := stack.LoadTemplate(e.template)
+		e, t, err := withTemplate(getEnv)
 		if err != nil {
 			return err
 		}
@@ -127,11 +129,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		if err := parse(fs, args, 0); err != nil {
 			return err
 		}
-		e, err := getEnv()
-		if err != nil {
-			return err
-		}
-		t, err := stack.LoadTemplate(e.template)
+		e, t, err := withTemplate(getEnv)
 		if err != nil {
 			return err
 		}
@@ -147,11 +145,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		if err := parse(fs, args, 1); err != nil {
 			return err
 		}
-		e, err := getEnv()
-		if err != nil {
-			return err
-		}
-		t, err := stack.LoadTemplate(e.template)
+		e, t, err := withTemplate(getEnv)
 		if err != nil {
 			return err
 		}
@@ -193,11 +187,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		if err := parse(fs, args, 0); err != nil {
 			return err
 		}
-		e, err := getEnv()
-		if err != nil {
-			return err
-		}
-		t, err := stack.LoadTemplate(e.template)
+		e, t, err := withTemplate(getEnv)
 		if err != nil {
 			return err
 		}
@@ -214,11 +204,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		if err := parse(fs, args, 0); err != nil {
 			return err
 		}
-		e, err := getEnv()
-		if err != nil {
-			return err
-		}
-		t, err := stack.LoadTemplate(e.template)
+		_, t, err := withTemplate(getEnv)
 		if err != nil {
 			return err
 		}
