@@ -38,6 +38,8 @@ import (
 	"time"
 
 	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/shopmesh/shopmesh/local/stack"
 )
 
 type config struct {
@@ -299,19 +301,14 @@ func localSecrets(t *testing.T) map[string]string {
 	return secrets
 }
 
+// repoRoot is the checkout the stack runs from (where the secrets are).
 func repoRoot(t *testing.T) string {
 	t.Helper()
-	dir, _ := os.Getwd()
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "dapr", "dapr.yaml")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("fuzz: repository root not found")
-		}
-		dir = parent
+	root, err := stack.FindRoot("")
+	if err != nil {
+		t.Fatalf("fuzz: %v", err)
 	}
+	return root
 }
 
 // run sends cfg.requests generated requests from cfg.workers goroutines.
