@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"net/http"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -94,12 +95,12 @@ func probeCheckout(t *testing.T, c customer, p product, within time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for time.Now().Before(deadline) {
-		if r, err := send(c.c, "POST", gateway+"/api/v1/cart/items", map[string]any{"product_id": p.ID, "quantity": 1}, c.auth...); err != nil || r.Status != 200 {
+		if r, err := send(c.c, http.MethodPost, gateway+"/api/v1/cart/items", map[string]any{"product_id": p.ID, "quantity": 1}, c.auth...); err != nil || r.Status != http.StatusOK {
 			time.Sleep(500 * time.Millisecond)
 			continue
 		}
-		r, err := send(c.c, "POST", gateway+"/api/v1/checkout", checkoutBody("tok_visa"), append([]string{"Idempotency-Key", newKey()}, c.auth...)...)
-		if err != nil || r.Status != 202 {
+		r, err := send(c.c, http.MethodPost, gateway+"/api/v1/checkout", checkoutBody("tok_visa"), append([]string{"Idempotency-Key", newKey()}, c.auth...)...)
+		if err != nil || r.Status != http.StatusAccepted {
 			time.Sleep(500 * time.Millisecond)
 			continue
 		}
