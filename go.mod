@@ -2,6 +2,8 @@ module github.com/shopmesh/shopmesh
 
 go 1.26.4
 
+toolchain go1.26.11
+
 require (
 	github.com/99designs/gqlgen v0.17.98
 	github.com/aws/aws-sdk-go-v2 v1.48.0
@@ -117,8 +119,8 @@ require (
 	github.com/cloudwego/base64x v0.1.7 // indirect
 	github.com/cncf/xds/go v0.0.0-20260202195803-dba9d589def2 // indirect
 	github.com/coder/websocket v1.8.15 // indirect
-	github.com/dapr/dapr v1.17.0 // indirect
-	github.com/dapr/durabletask-go v0.11.0 // indirect
+	github.com/dapr/dapr v1.17.5 // indirect
+	github.com/dapr/durabletask-go v0.11.1 // indirect
 	github.com/dapr/kit v0.17.0 // indirect
 	github.com/davecgh/go-spew v1.1.2-0.20180830191138-d8f796af33cc // indirect
 	github.com/decred/dcrd/dcrec/secp256k1/v4 v4.4.1 // indirect
@@ -247,3 +249,8 @@ tool (
 	github.com/99designs/gqlgen
 	github.com/go-task/task/v3/cmd/task
 )
+
+// dapr/dapr v1.17.5 (the runtime's version, for its API types) asks for
+// durabletask-go v0.11.1, whose source the Go module proxy does not serve;
+// v0.11.0 is a patch away. go-sdk's client only imports its workflow types.
+replace github.com/dapr/durabletask-go => github.com/dapr/durabletask-go v0.11.0

@@ -65,7 +65,7 @@ var sensitiveNameRE = regexp.MustCompile(`(?i)(password|secret|token|credential|
 // awsCredentialNames must not appear at all: daprd uses the pod's IAM role.
 var awsCredentialNames = []string{"accessKey", "secretKey", "sessionToken", "awsAccessKey", "awsSecretKey", "awsSessionToken", "useAWSIAM"}
 
-// ---- The Component schema (Dapr 1.17.0: pkg/apis/components/v1alpha1/types.go), decoded strictly ----
+// ---- The Component schema (Dapr 1.17.5: pkg/apis/components/v1alpha1/types.go), decoded strictly ----
 
 type component struct {
 	APIVersion string `yaml:"apiVersion"`
@@ -218,7 +218,7 @@ func TestAWSProfileHasEveryLocalName(t *testing.T) {
 }
 
 // componentCategories are the Dapr 1.17 component categories (type prefixes;
-// dapr@v1.17.0 pkg/components/category.go).
+// dapr@v1.17.5 pkg/components/category.go).
 var componentCategories = []string{"state", "pubsub", "secretstores", "bindings", "configuration", "lock", "middleware", "crypto", "nameresolution", "workflow", "workflowbackend", "conversation"}
 
 func TestComponentsAreWellFormed(t *testing.T) {
@@ -564,7 +564,7 @@ func envRefs(t testing.TB, root string) []string {
 	return refs
 }
 
-// TestEnvRefsAreReadableAndDocumented: daprd 1.17.0 refuses envRef names that
+// TestEnvRefsAreReadableAndDocumented: daprd 1.17.5 refuses envRef names that
 // start with DAPR_, equal APP_API_TOKEN or hold a space, and on Kubernetes
 // reads only the variables passed with dapr.io/env (pkg/runtime/processor/
 // secret/secret.go isEnvVarAllowed); the docs list them for the Helm chart.
@@ -605,7 +605,7 @@ func TestDocsListEveryComponent(t *testing.T) {
 // ---- Metadata names against components-contrib ----
 
 // builtinNames are metadata names the Dapr runtime itself reads, per category
-// (dapr@v1.17.0: pkg/runtime/processor/state, pkg/runtime/processor/pubsub/pubsub.go,
+// (dapr@v1.17.5: pkg/runtime/processor/state, pkg/runtime/processor/pubsub/pubsub.go,
 // pkg/scopes, processor/binding). The runtime's transactional outbox names
 // (outbox*, pkg/runtime/pubsub/outbox.go) are left out on purpose: no
 // component may use them (TestNoDaprOutbox).
@@ -819,7 +819,7 @@ func metadataNameProblems(contrib string, c component) []string {
 	return problems
 }
 
-// TestMetadataNamesExist catches misspelled metadata names, which daprd 1.17.0
+// TestMetadataNamesExist catches misspelled metadata names, which daprd 1.17.5
 // does not reject (components-contrib decodes metadata with mapstructure
 // without ErrorUnused: dapr/kit v0.17.0 metadata/utils.go; no runtime
 // validation against metadata.yaml).
@@ -886,7 +886,7 @@ type configuration struct {
 	Spec struct {
 		MTLS struct {
 			Enabled bool `yaml:"enabled"`
-			// Required by the Configuration CRD of Dapr 1.17.0.
+			// Required by the Configuration CRD of Dapr 1.17.5.
 			ControlPlaneTrustDomain string `yaml:"controlPlaneTrustDomain"`
 			SentryAddress           string `yaml:"sentryAddress"`
 		} `yaml:"mtls"`
@@ -1007,7 +1007,7 @@ func TestAWSConfiguration(t *testing.T) {
 			t.Errorf("%s: accessControl defaultAction %q trustDomain %q, want deny/public", name, ac.DefaultAction, ac.TrustDomain)
 		}
 		for _, p := range ac.Policies {
-			// daprd 1.17.0 refuses to start when a policy lacks any of these
+			// daprd 1.17.5 refuses to start when a policy lacks any of these
 			// (pkg/acl/acl.go ParseAccessControlSpec).
 			if p.TrustDomain != "public" || p.Namespace != "shopmesh" || !slices.Contains(appIDs, p.AppID) {
 				t.Errorf("%s: policy %+v needs appId (an app), trustDomain public, namespace shopmesh", name, p)

@@ -1,6 +1,6 @@
 package components_test
 
-// TestDaprdLoadsAWSProfile starts the project's daprd 1.17.0
+// TestDaprdLoadsAWSProfile starts the project's daprd 1.17.5
 // (.local/bin/daprd, built by `bash local/build-daprd.sh`) on components/aws
 // with AWS unreachable and checks, from daprd's own log, that every component
 // got past everything daprd checks before it touches the network: the type and
@@ -609,7 +609,7 @@ func (r daprdLog) reportedAll(expect map[string]string) bool {
 	return true
 }
 
-// Messages of daprd (the same texts in 1.14.0 and 1.17.0:
+// Messages of daprd (the same texts in 1.14.0 and 1.17.5:
 // pkg/runtime/processor/components.go, pkg/runtime/runtime.go,
 // pkg/runtime/processor/secret/secret.go, pkg/internal/loader/disk/manifest.go,
 // pkg/resiliency/resiliency.go).
@@ -728,7 +728,7 @@ var unreachableMarkers = []string{
 	"security token included in the request is invalid",
 }
 
-// errorHint names a configuration error by a text of daprd 1.17.0 or
+// errorHint names a configuration error by a text of daprd 1.17.5 or
 // components-contrib v1.17.3.
 type errorHint struct{ marker, hint string }
 
@@ -1039,7 +1039,7 @@ func deepCopy(t *testing.T, m map[string]any) map[string]any {
 }
 
 // TestClassify pins the classification on error texts copied from daprd
-// 1.17.0 runs (components-contrib v1.17.3), so it can fail without a daprd.
+// 1.17.5 runs (components-contrib v1.17.3), so it can fail without a daprd.
 func TestClassify(t *testing.T) {
 	const (
 		refused = `proxyconnect tcp: dial tcp 127.0.0.1:1: connect: connection refused`
@@ -1078,7 +1078,7 @@ func TestClassify(t *testing.T) {
 	}
 }
 
-// TestCheckAsIsLog pins how the as-is run's log of daprd 1.17.0 is read
+// TestCheckAsIsLog pins how the as-is run's log of daprd 1.17.5 is read
 // (lines copied from a run, trimmed), so it can fail without a daprd: the
 // secret fetch belongs to catalog-store, which may then fail without its
 // secret; pubsub is never reached; a config mistake still shows.
@@ -1088,7 +1088,7 @@ func TestCheckAsIsLog(t *testing.T) {
 		caErr     = `[INIT_COMPONENT_FAILURE]: initialization error occurred for catalog-store (state.mongodb/v1): error in creating mongodb client: open /etc/docdb/global-bundle.pem: no such file or directory`
 	)
 	line := func(level, msg string) string {
-		return `{"app_id":"catalog","level":"` + level + `","msg":"` + msg + `","scope":"dapr.runtime","type":"log","ver":"1.17.0"}` + "\n"
+		return `{"app_id":"catalog","level":"` + level + `","msg":"` + msg + `","scope":"dapr.runtime","type":"log","ver":"1.17.5"}` + "\n"
 	}
 	asIs := func(secret, failure string) []byte {
 		return []byte(line("info", "Loading Resiliency configuration: shopmesh") +
@@ -1109,7 +1109,7 @@ func TestCheckAsIsLog(t *testing.T) {
 		t.Fatalf("the secret fetch is not attributed to catalog-store: %+v", r)
 	}
 	if problems, summary := checkDaprdLog(r, expect, true, true); len(problems) > 0 {
-		t.Errorf("as-is log of daprd 1.17.0: problems %v (summary %v)", problems, summary)
+		t.Errorf("as-is log of daprd 1.17.5: problems %v (summary %v)", problems, summary)
 	}
 	// The same log is wrong for a rendered run: its local store has every secret.
 	if problems, _ := checkDaprdLog(r, expect, true, false); len(problems) == 0 {

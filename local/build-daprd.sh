@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds .local/bin/daprd and .local/bin/sentry (Dapr 1.17.0: the runtime and
+# Builds .local/bin/daprd and .local/bin/sentry (Dapr 1.17.5: the runtime and
 # the Sentry certificate authority, both from the local/daprd module), each
 # only when its inputs changed: local/daprd/go.mod, go.sum and *.go, the build
 # command below with the binary's package, and `go version`. Their hash is
@@ -20,7 +20,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 SRC="$ROOT/local/daprd"
 BIN_DIR="$ROOT/.local/bin"
-VERSION="1.17.0"
+VERSION="1.17.5"
 # As dapr's Makefile: the version for --version and for the logs' ver field.
 BUILD=(go build -tags stablecomponents -ldflags "-X github.com/dapr/dapr/pkg/buildinfo.version=$VERSION -X github.com/dapr/kit/logger.DaprVersion=$VERSION")
 # The binaries, in build order, and the Go package of each (run from $SRC).

@@ -2,6 +2,8 @@ module github.com/shopmesh/shopmesh/tools
 
 go 1.26.4
 
+toolchain go1.26.11
+
 tool (
 	github.com/CycloneDX/cyclonedx-gomod/cmd/cyclonedx-gomod
 	github.com/axllent/mailpit

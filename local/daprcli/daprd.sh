@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The daprd the Dapr CLI finds under $DAPR_RUNTIME_PATH/.dapr/bin, installed
 # there by `go tool task dapr:init` (a slim init that downloads nothing): it
-# runs the daprd built from local/daprd (.local/bin/daprd, Dapr 1.17.0,
+# runs the daprd built from local/daprd (.local/bin/daprd, Dapr 1.17.5,
 # unmodified) with the CLI's arguments, but with the scheduler switched off.
 #
 # Why: ShopMesh uses no jobs, actors or workflows and runs no scheduler (nor

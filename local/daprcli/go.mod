@@ -3,21 +3,23 @@
 // the services or the tools module.
 //
 // v1.16.5 is the newest CLI whose source the module proxy serves (v1.17.1
-// and v1.18.0 list, but their zips are refused). It drives our Dapr 1.17.0
+// and v1.18.0 list, but their zips are refused). It drives our Dapr 1.17.5
 // daprd: the CLI only starts the sidecar binary found under
 // $DAPR_RUNTIME_PATH/.dapr/bin with flags daprd 1.17 still has. dapr/dapr and
 // components-contrib are raised to the versions local/daprd builds (the
-// CLI's own v1.16 ones are refused), and go-etcd-cron, whose v0.12.4 that
-// dapr/dapr v1.17.0 asks for is refused, is held at the newest served v0.12.3
-// (the CLI uses only its API types).
+// CLI's own v1.16 ones are refused); durabletask-go is held at v0.11.0 as
+// there, and go-etcd-cron, whose v0.12.4 that dapr/dapr v1.17.5 asks for is
+// refused, at the newest served v0.12.3 (the CLI uses only its API types).
 module github.com/shopmesh/shopmesh/local/daprcli
 
 go 1.26
 
+toolchain go1.26.11
+
 tool github.com/dapr/cli
 
 require (
-	cel.dev/expr v0.24.0 // indirect
+	cel.dev/expr v0.25.1 // indirect
 	contrib.go.opencensus.io/exporter/prometheus v0.4.2 // indirect
 	dario.cat/mergo v1.0.2 // indirect
 	github.com/AdaLogics/go-fuzz-headers v0.0.0-20230811130428-ced1acdcaa24 // indirect
@@ -32,7 +34,6 @@ require (
 	github.com/Masterminds/squirrel v1.5.4 // indirect
 	github.com/Microsoft/go-winio v0.6.2 // indirect
 	github.com/Pallinder/sillyname-go v0.0.0-20130730142914-97aeae9e6ba1 // indirect
-	github.com/PuerkitoBio/purell v1.2.1 // indirect
 	github.com/aavaz-ai/pii-scrubber v0.0.0-20220812094047-3fa450ab6973 // indirect
 	github.com/alphadose/haxmap v1.4.0 // indirect
 	github.com/anshal21/go-worker v1.1.0 // indirect
@@ -59,8 +60,8 @@ require (
 	github.com/cyphar/filepath-securejoin v0.6.1 // indirect
 	github.com/dapr/cli v1.16.5 // indirect
 	github.com/dapr/components-contrib v1.17.3 // indirect
-	github.com/dapr/dapr v1.17.0 // indirect
-	github.com/dapr/durabletask-go v0.11.0 // indirect
+	github.com/dapr/dapr v1.17.5 // indirect
+	github.com/dapr/durabletask-go v0.11.1 // indirect
 	github.com/dapr/go-sdk v1.13.0 // indirect
 	github.com/dapr/kit v0.17.0 // indirect
 	github.com/davecgh/go-spew v1.1.2-0.20180830191138-d8f796af33cc // indirect
@@ -242,19 +243,19 @@ require (
 	go.opentelemetry.io/proto/otlp v1.9.0 // indirect
 	go.uber.org/multierr v1.11.0 // indirect
 	go.uber.org/zap v1.27.0 // indirect
-	golang.org/x/crypto v0.47.0 // indirect
+	golang.org/x/crypto v0.49.0 // indirect
 	golang.org/x/exp v0.0.0-20250408133849-7e4ce0ab07d0 // indirect
-	golang.org/x/mod v0.31.0 // indirect
-	golang.org/x/net v0.49.0 // indirect
+	golang.org/x/mod v0.33.0 // indirect
+	golang.org/x/net v0.52.0 // indirect
 	golang.org/x/oauth2 v0.34.0 // indirect
-	golang.org/x/sync v0.19.0 // indirect
-	golang.org/x/sys v0.40.0 // indirect
-	golang.org/x/term v0.39.0 // indirect
-	golang.org/x/text v0.33.0 // indirect
+	golang.org/x/sync v0.20.0 // indirect
+	golang.org/x/sys v0.42.0 // indirect
+	golang.org/x/term v0.41.0 // indirect
+	golang.org/x/text v0.35.0 // indirect
 	golang.org/x/time v0.11.0 // indirect
 	google.golang.org/genproto/googleapis/api v0.0.0-20260128011058-8636f8732409 // indirect
-	google.golang.org/genproto/googleapis/rpc v0.0.0-20260128011058-8636f8732409 // indirect
-	google.golang.org/grpc v1.78.0 // indirect
+	google.golang.org/genproto/googleapis/rpc v0.0.0-20260316180232-0b37fe3546d5 // indirect
+	google.golang.org/grpc v1.79.3 // indirect
 	google.golang.org/protobuf v1.36.11 // indirect
 	gopkg.in/evanphx/json-patch.v4 v4.12.0 // indirect
 	gopkg.in/inf.v0 v0.9.1 // indirect
@@ -286,7 +287,7 @@ require (
 
 replace github.com/dapr/components-contrib => github.com/dapr/components-contrib v1.17.3
 
-// Copied from github.com/dapr/dapr v1.17.0's go.mod: replace directives of a
+// Copied from github.com/dapr/dapr v1.17.5's go.mod: replace directives of a
 // dependency do not apply to the main module, so daprd builds only with them.
 replace (
 	// this is a fork which addresses a performance issues due to go routines
@@ -304,3 +305,5 @@ replace (
 )
 
 replace github.com/diagridio/go-etcd-cron => github.com/diagridio/go-etcd-cron v0.12.3
+
+replace github.com/dapr/durabletask-go => github.com/dapr/durabletask-go v0.11.0

@@ -1,4 +1,4 @@
-// Command daprd is the Dapr 1.17.0 runtime, built from the Go module proxy with
+// Command daprd is the Dapr 1.17.5 runtime, built from the Go module proxy with
 // the stable components plus the few non-stable ones ShopMesh uses.
 //
 // Build with -tags stablecomponents; the version comes from -ldflags on
@@ -22,7 +22,7 @@ import (
 )
 
 func main() {
-	// Dapr 1.17.0 compiles these only into its allcomponents build (files
+	// Dapr 1.17 compiles these only into its allcomponents build (files
 	// tagged allcomponents in cmd/daprd/components); register the ones we use
 	// here, exactly as those files do. (The allcomponents build does work on
 	// Go 1.26, but its binary is ~296 MB against ~180 MB for this one.)

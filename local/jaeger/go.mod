@@ -2,6 +2,8 @@ module github.com/shopmesh/shopmesh/local/jaeger
 
 go 1.26.4
 
+toolchain go1.26.11
+
 tool github.com/jaegertracing/jaeger/cmd/jaeger
 
 require (

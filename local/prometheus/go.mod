@@ -2,6 +2,8 @@ module github.com/shopmesh/shopmesh/local/prometheus
 
 go 1.26.7
 
+toolchain go1.26.11
+
 tool (
 	github.com/prometheus/prometheus/cmd/prometheus
 	github.com/prometheus/prometheus/cmd/promtool

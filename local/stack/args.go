@@ -13,7 +13,7 @@ import (
 // LoopbackAddress is where the app's channel and the Dapr APIs listen.
 const LoopbackAddress = "127.0.0.1"
 
-// daprdFlag maps one value of an AppSpec to a daprd flag (1.17.0 accepts them all). values returns
+// daprdFlag maps one value of an AppSpec to a daprd flag (1.17.5 accepts them all). values returns
 // the flag's values: none omits the flag, several repeat it.
 type daprdFlag struct {
 	name   string

@@ -36,7 +36,7 @@ const serverHang = 30 * time.Second
 // everything in memory (the AWS services it stands for are durable).
 //
 // Also left out, until the platform works around it: the Kafka stand-in.
-// After it is killed and started again, Dapr 1.17.0's Kafka subscriber
+// After it is killed and started again, Dapr 1.17.5's Kafka subscriber
 // (components-contrib v1.17.3, sarama 1.45.2) keeps its consumer session
 // but never receives another message, and the saga stops: orders stay
 // pending. Neither an app health flip (which resubscribes) nor time heals

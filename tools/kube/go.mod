@@ -6,6 +6,8 @@ module github.com/shopmesh/shopmesh/tools/kube
 
 go 1.26.4
 
+toolchain go1.26.11
+
 require (
 	k8s.io/api v0.34.4
 	k8s.io/apimachinery v0.34.4

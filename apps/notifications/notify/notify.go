@@ -44,7 +44,7 @@ var (
 // Delivery is the record of one notification, keyed by what it is about
 // (see key): claimed before the e-mail goes out, marked sent after. It
 // keeps the plain-text body as the record of what was said: the e-mail
-// bindings (SMTP, SES; checked on Dapr 1.17.0) send one HTML body only.
+// bindings (SMTP, SES; checked on Dapr 1.17.5) send one HTML body only.
 type Delivery struct {
 	NotificationID string    `json:"notification_id"`
 	EventID        string    `json:"event_id"`

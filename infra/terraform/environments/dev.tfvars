@@ -21,7 +21,7 @@ node_groups = {
 }
 
 # The daprd version the project builds and tests (local/daprd).
-dapr_version = "1.17.0"
+dapr_version = "1.17.5"
 chart_versions = {
   cluster_autoscaler             = "9.52.1"
   aws_load_balancer_controller   = "1.14.1"

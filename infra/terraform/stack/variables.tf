@@ -60,7 +60,7 @@ variable "node_groups" {
 }
 
 variable "dapr_version" {
-  description = "Dapr control plane chart version (the version of the daprd the project builds and tests: 1.17.0)."
+  description = "Dapr control plane chart version (the version of the daprd the project builds and tests: 1.17.5)."
   type        = string
 }
 

@@ -1,5 +1,5 @@
 # What the cluster needs before ShopMesh's charts: the Dapr control plane
-# (pinned to 1.17.0, the daprd version the project builds and tests; mTLS
+# (pinned to 1.17.5, the daprd version the project builds and tests; mTLS
 # on), a default gp3 StorageClass, the cluster autoscaler, the AWS Load
 # Balancer Controller (the gateway's Ingress), the
 # Secrets Store CSI driver with the AWS provider (secrets as files and synced

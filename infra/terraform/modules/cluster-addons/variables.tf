@@ -24,7 +24,7 @@ variable "oidc_issuer" {
 }
 
 variable "dapr_version" {
-  description = "Dapr control plane Helm chart version, pinned to 1.17.0 (the daprd version the project builds from the module proxy and tests)."
+  description = "Dapr control plane Helm chart version, pinned to 1.17.5 (the daprd version the project builds from the module proxy and tests)."
   type        = string
 }
 
