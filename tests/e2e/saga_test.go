@@ -115,11 +115,7 @@ func TestPoisonEventIsDeadLetteredAndOrdersFlow(t *testing.T) {
 // SIGKILL, as a crash would.
 func kill9(t *testing.T, app string, role stack.Role) {
 	t.Helper()
-	l, err := stack.NewLayout(repoRoot())
-	require.NoError(t, err)
-	pf, err := stack.ReadPidFile(l.PidFile(app, role))
-	require.NoError(t, err)
-	require.True(t, stack.IsOurs(pf.Pid, pf.Binary), "pid %d is the stack's %s %s", pf.Pid, app, role)
+	pf := stackProcess(t, app, role)
 	require.NoError(t, syscall.Kill(pf.Pid, syscall.SIGKILL))
 	eventually(t, 10*time.Second, app+" "+string(role)+" is gone", func() bool { return !stack.IsOurs(pf.Pid, pf.Binary) })
 }

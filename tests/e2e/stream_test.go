@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,7 +19,8 @@ import (
 // shoppers, for the tests that break things meanwhile. A shopper that gets
 // no answer, or one that is not 202, retries with the same key and the same
 // cart, as the API tells clients to, and finishes its retries even when the
-// stream stops: an order stored before a fault must be answered.
+// stream stops: an order stored before a fault must be answered. A shopper
+// told when to come back (Retry-After) waits that long.
 //
 // Calls never fail the test from the shoppers' goroutines; the stream
 // records what it saw (statuses, errors, the slowest answer) for the test to
@@ -26,6 +28,7 @@ import (
 type checkoutStream struct {
 	product  product
 	shoppers []customer
+	pause    time.Duration // a shopper's pause between orders
 
 	stop sync.WaitGroup
 	done atomic.Bool
@@ -36,6 +39,10 @@ type checkoutStream struct {
 	noRetry  []string    // 503s without Retry-After
 	errs     []string    // transport errors (timeouts: a hang)
 	slowest  time.Duration
+
+	// settleTimes are the accepted orders' placed → settled times, from
+	// their timelines, once requireAllSettled has read them.
+	settleTimes []time.Duration
 }
 
 // shopperPause is a shopper's pause between orders: six shoppers then offer
@@ -52,14 +59,21 @@ type placedOrder struct {
 
 func startCheckoutStream(t *testing.T, p product, shoppers []customer) *checkoutStream {
 	t.Helper()
-	s := &checkoutStream{product: p, shoppers: shoppers, statuses: map[int]int{}}
+	return startCheckoutStreamPaused(t, p, shoppers, shopperPause)
+}
+
+// startCheckoutStreamPaused is startCheckoutStream with the shoppers'
+// pause between orders.
+func startCheckoutStreamPaused(t *testing.T, p product, shoppers []customer, pause time.Duration) *checkoutStream {
+	t.Helper()
+	s := &checkoutStream{product: p, shoppers: shoppers, pause: pause, statuses: map[int]int{}}
 	for _, c := range shoppers {
 		s.stop.Add(1)
 		go func() {
 			defer s.stop.Done()
 			for !s.done.Load() {
 				s.placeOne(c)
-				time.Sleep(shopperPause)
+				time.Sleep(s.pause)
 			}
 		}()
 	}
@@ -88,9 +102,11 @@ func (s *checkoutStream) send(c customer, method, path string, body any, header 
 func (s *checkoutStream) placeOne(c customer) {
 	key := newKey()
 	added := false
+	wait := retryPause
 	for attempt := 0; attempt < 240; attempt++ {
 		if attempt > 0 {
-			time.Sleep(500 * time.Millisecond)
+			time.Sleep(wait)
+			wait = retryPause
 		}
 		if !added {
 			// Adding is not idempotent: a client that lost the answer
@@ -98,6 +114,7 @@ func (s *checkoutStream) placeOne(c customer) {
 			if r, ok := s.send(c, http.MethodGet, "/api/v1/cart", nil); ok && r.Status == http.StatusOK && strings.Contains(string(r.Body), s.product.ID) {
 				added = true
 			} else if r, ok := s.send(c, http.MethodPost, "/api/v1/cart/items", map[string]any{"product_id": s.product.ID, "quantity": 1}); !ok || r.Status != http.StatusOK {
+				wait = retryAfter(r)
 				continue
 			}
 			added = true
@@ -114,7 +131,25 @@ func (s *checkoutStream) placeOne(c customer) {
 				return
 			}
 		}
+		wait = retryAfter(r)
 	}
+}
+
+// retryPause is a shopper's pause before retrying a call that failed
+// without saying when to come back.
+const retryPause = 500 * time.Millisecond
+
+// retryAfter is how long a shopper waits before retrying after r: what its
+// Retry-After asks (at most 5 s), else retryPause.
+func retryAfter(r response) time.Duration {
+	if r.Header == nil {
+		return retryPause
+	}
+	secs, err := strconv.Atoi(r.Header.Get("Retry-After"))
+	if err != nil || secs <= 0 {
+		return retryPause
+	}
+	return min(time.Duration(secs)*time.Second, 5*time.Second)
 }
 
 // finish stops the stream and waits for the shoppers' last retries.
@@ -145,6 +180,9 @@ func (s *checkoutStream) requireAllSettled(t *testing.T, units int64) (orders, c
 		}
 		seen[a.id] = true
 		o := a.c.settled(t, a.id, 2*time.Minute)
+		if n := len(o.Timeline); n >= 2 {
+			s.settleTimes = append(s.settleTimes, o.Timeline[n-1].At.Sub(o.Timeline[0].At))
+		}
 		pay, charged := payment(t, a.id)
 		switch o.Status {
 		case "confirmed":

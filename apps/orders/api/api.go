@@ -349,6 +349,9 @@ func (h Handler) fail(c *gin.Context, err error) {
 		httpserver.Abort(c, problem.NotFound("no such order"))
 	case errors.Is(err, orders.ErrNotPending):
 		httpserver.Abort(c, problem.Conflict("only a pending order can be cancelled"))
+	case errors.Is(err, orders.ErrBusy):
+		// Retry-After comes with every 503 (httpserver.Abort).
+		httpserver.Abort(c, problem.Unavailable("orders are settling slower than they arrive; retry after the Retry-After seconds"))
 	case errors.Is(err, orders.ErrConflict):
 		httpserver.Abort(c, problem.Conflict("the cart or order was changed concurrently; retry"))
 	default:

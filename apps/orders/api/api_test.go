@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -39,7 +40,13 @@ var (
 
 func newServer(t *testing.T) (http.Handler, *orderstest.Env) {
 	t.Helper()
-	env := orderstest.New(kettle, mug)
+	return serverOf(t, orderstest.New(kettle, mug))
+}
+
+// serverOf serves env's Service (build it again with env.Replica after
+// changing env.Config).
+func serverOf(t *testing.T, env *orderstest.Env) (http.Handler, *orderstest.Env) {
+	t.Helper()
 	cfg := config.App{ID: "orders", MaxBodyBytes: 1 << 20}
 	log := slog.New(slog.DiscardHandler)
 	e := httpserver.NewEngine(cfg, log, metrics.NewHTTP(metrics.NewRegistry()), telemetry.NoExport("test"))
@@ -303,6 +310,29 @@ func TestEveryRouteNeedsACustomer(t *testing.T) {
 		assert.Equal(t, http.StatusForbidden, w.Code, "not a customer: %s %s", r.method, r.path)
 		problemOf(t, w)
 	}
+}
+
+func TestCheckoutWhileTheSagaIsLateIsA503WithRetryAfter(t *testing.T) {
+	env := orderstest.New(kettle, mug)
+	env.Config.Pace = orders.PaceConfig{Limit: time.Second, Window: time.Second, MinSettled: 1}
+	env.Service = env.Replica()
+	h, _ := serverOf(t, env)
+	require.Equal(t, http.StatusOK, do(h, as(bob, http.MethodPost, "/cart/items", addItem(kettleID, "1"))).Code)
+	w := do(h, checkoutAs(bob, "key-1", checkoutBody))
+	require.Equal(t, http.StatusAccepted, w.Code, w.Body.String())
+	env.Clock.Advance(3 * time.Second)
+	placed := decode[struct {
+		OrderID string `json:"order_id"`
+	}](t, w)
+	require.NoError(t, env.Service.Resolve(context.Background(), placed.OrderID, contracts.StatusConfirmed, ""))
+
+	for _, who := range []auth.Identity{ann, bob} { // the first goes in at once
+		require.Equal(t, http.StatusOK, do(h, as(who, http.MethodPost, "/cart/items", addItem(kettleID, "1"))).Code)
+		w = do(h, checkoutAs(who, "key-2", checkoutBody))
+	}
+	assert.Equal(t, http.StatusServiceUnavailable, w.Code)
+	assert.Equal(t, "1", w.Header().Get("Retry-After"))
+	assert.Contains(t, problemOf(t, w).Detail, "settling slower than they arrive")
 }
 
 func TestStoreFailureIsA503(t *testing.T) {

@@ -44,8 +44,15 @@ func (r CheckoutRequest) Hash() string {
 // full); with another request it is ErrKeyReused. Concurrent checkouts
 // with one key make one order: the idempotency record is a first-write and
 // the index is ETag-guarded, so all but one transaction fail and the
-// others then find the winner's record.
+// others then find the winner's record. While the saga runs late, Pace
+// refuses what it cannot settle as ErrBusy.
 func (s *Service) Checkout(ctx context.Context, who Customer, req CheckoutRequest, key string) (Order, error) {
+	// Refused before any store work: while the saga is behind, a refusal
+	// must cost next to nothing. A client that lost an answer and repeats
+	// its checkout gets its order on a later try.
+	if s.pace.Shed() {
+		return Order{}, ErrBusy
+	}
 	hash := req.Hash()
 	defer s.users.lock(who.UserID)()
 	for attempt := range maxAttempts {

@@ -50,6 +50,8 @@ var (
 	ErrNotPending = errors.New("order is no longer pending")
 	// ErrConflict is a store-level ETag or first-write clash.
 	ErrConflict = errors.New("concurrent modification")
+	// ErrBusy refuses a checkout while the saga runs late (Pace).
+	ErrBusy = errors.New("orders are settling slower than they arrive")
 )
 
 // Customer is the caller the gateway verified.
@@ -189,6 +191,10 @@ type Config struct {
 	// Currency is the shop's ISO 4217 currency (ORDERS_CURRENCY, default
 	// USD): every price and total is in it.
 	Currency string
+	// Pace sheds checkouts while the saga runs late (see Pace):
+	// ORDERS_SAGA_LATE (default 500ms, 0 turns it off), ORDERS_SAGA_WINDOW
+	// (1s) and ORDERS_SAGA_MIN_SETTLED (10).
+	Pace PaceConfig
 }
 
 var currencyPattern = regexp.MustCompile(`^[A-Z]{3}$`)
@@ -196,9 +202,20 @@ var currencyPattern = regexp.MustCompile(`^[A-Z]{3}$`)
 // LoadConfig reads Config through lookup (os.LookupEnv in production).
 func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 	l := config.NewLoader(lookup)
-	cfg := Config{Currency: l.String("ORDERS_CURRENCY", "USD")}
+	cfg := Config{
+		Currency: l.String("ORDERS_CURRENCY", "USD"),
+		Pace: PaceConfig{
+			Limit:      l.Duration("ORDERS_SAGA_LATE", 500*time.Millisecond),
+			Window:     l.Duration("ORDERS_SAGA_WINDOW", time.Second),
+			MinSettled: l.Int("ORDERS_SAGA_MIN_SETTLED", 10),
+		},
+	}
 	if err := l.Err(); err != nil {
 		return cfg, err
+	}
+	if cfg.Pace.Limit < 0 || cfg.Pace.Window <= 0 || cfg.Pace.MinSettled < 1 {
+		return cfg, fmt.Errorf("config ORDERS_SAGA_*: late %s must not be negative, window %s positive, min settled %d at least 1",
+			cfg.Pace.Limit, cfg.Pace.Window, cfg.Pace.MinSettled)
 	}
 	if !currencyPattern.MatchString(cfg.Currency) {
 		return cfg, fmt.Errorf("config ORDERS_CURRENCY: %q is not an ISO 4217 code such as USD", cfg.Currency)

@@ -29,6 +29,7 @@ type Service struct {
 	now     Clock
 	log     *slog.Logger
 	out     Outcomes
+	pace    *Pace
 	users   userLocks
 }
 
@@ -43,7 +44,8 @@ type Outcomes interface {
 
 // NewService returns the orders domain over its stores and the catalog.
 func NewService(carts CartStore, store Store, catalog Catalog, cfg Config, now Clock, log *slog.Logger, out Outcomes) *Service {
-	return &Service{carts: carts, store: store, catalog: catalog, cfg: cfg, now: now, log: log, out: out}
+	return &Service{carts: carts, store: store, catalog: catalog, cfg: cfg, now: now, log: log, out: out,
+		pace: NewPace(cfg.Pace, now)}
 }
 
 // Orders lists the user's orders, newest first.
@@ -126,6 +128,9 @@ func (s *Service) settle(ctx context.Context, id, owner, status, reason string) 
 			return Order{}, fmt.Errorf("storing order %s: %w", id, err)
 		}
 		s.out.Settled(status, reason, now.Sub(o.CreatedAt))
+		if owner == "" { // the saga's outcome, not a shopper's cancel
+			s.pace.Settled(now.Sub(o.CreatedAt))
+		}
 		return o, nil
 	}
 	return Order{}, fmt.Errorf("settling order %s: %w", id, ErrConflict)

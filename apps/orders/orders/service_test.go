@@ -365,6 +365,43 @@ func TestSagaTransitions(t *testing.T) {
 	}
 }
 
+func TestCheckoutWaitsWhileTheSagaIsLate(t *testing.T) {
+	e := newEnv(t)
+	e.Config.Pace = orders.PaceConfig{Limit: 500 * time.Millisecond, Window: time.Second, MinSettled: 3}
+	e.Service = e.Replica()
+	var first orders.Order
+	var ids []string
+	for i := range 3 {
+		o := placed(t, e, fmt.Sprint("key-", i))
+		if i == 0 {
+			first = o
+		}
+		ids = append(ids, o.ID)
+	}
+	e.Clock.Advance(2 * time.Second)
+	for _, id := range ids {
+		require.NoError(t, e.Service.Resolve(ctx, id, contracts.StatusConfirmed, ""))
+	}
+
+	add(t, e, ann, kettle, 1)
+	_, err := e.Service.Checkout(ctx, annC, visa, "key-a")
+	require.NoError(t, err, "behind, one checkout goes in at once")
+	add(t, e, ann, kettle, 1)
+	_, err = e.Service.Checkout(ctx, annC, visa, "key-b")
+	require.ErrorIs(t, err, orders.ErrBusy, "three of three settled 2 s after they were placed")
+	_, err = e.Service.Checkout(ctx, annC, visa, "key-0")
+	require.ErrorIs(t, err, orders.ErrBusy, "refused before any store work, a repeated checkout too")
+
+	e.Clock.Advance(500 * time.Millisecond)
+	_, err = e.Service.Checkout(ctx, annC, visa, "key-b")
+	require.NoError(t, err, "three settled a second: 2.25 checkouts a second go in")
+
+	e.Clock.Advance(2100 * time.Millisecond)
+	again, err := e.Service.Checkout(ctx, annC, visa, "key-0")
+	require.NoError(t, err, "nothing more settled for two windows: the backlog drained")
+	assert.Equal(t, first.ID, again.ID, "a repeated checkout gets its order back")
+}
+
 func TestResolveOfAnUnknownOrder(t *testing.T) {
 	e := newEnv(t)
 	assert.ErrorIs(t, e.Service.Resolve(ctx, "no-such-order", contracts.StatusConfirmed, ""), orders.ErrNotFound)
@@ -450,4 +487,13 @@ func TestLoadConfig(t *testing.T) {
 	assert.Equal(t, "EUR", cfg.Currency)
 	_, err = orders.LoadConfig(env(map[string]string{"ORDERS_CURRENCY": "euro"}))
 	assert.ErrorContains(t, err, "ORDERS_CURRENCY")
+
+	assert.Equal(t, orders.PaceConfig{Limit: 500 * time.Millisecond, Window: time.Second, MinSettled: 10}, cfg.Pace)
+	cfg, err = orders.LoadConfig(env(map[string]string{"ORDERS_SAGA_LATE": "0s"}))
+	require.NoError(t, err)
+	assert.Zero(t, cfg.Pace.Limit, "0 turns the backpressure off")
+	_, err = orders.LoadConfig(env(map[string]string{"ORDERS_SAGA_WINDOW": "0s"}))
+	assert.ErrorContains(t, err, "ORDERS_SAGA_")
+	_, err = orders.LoadConfig(env(map[string]string{"ORDERS_SAGA_MIN_SETTLED": "0"}))
+	assert.ErrorContains(t, err, "ORDERS_SAGA_")
 }

@@ -287,6 +287,9 @@ type Env struct {
 	Catalog  *Catalog
 	Clock    *Clock
 	Outcomes *Outcomes
+	// Config is what Replica builds a Service with: USD, and the saga's
+	// backpressure (Pace) off unless a test sets it.
+	Config orders.Config
 }
 
 // New returns an Env whose catalog sells products, its clock at
@@ -296,6 +299,7 @@ func New(products ...orders.Product) *Env {
 		Store: NewStore(), Carts: NewCarts(), Catalog: NewCatalog(products...),
 		Clock:    NewClock(time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)),
 		Outcomes: &Outcomes{},
+		Config:   orders.Config{Currency: "USD"},
 	}
 	e.Service = e.Replica()
 	return e
@@ -304,7 +308,7 @@ func New(products ...orders.Product) *Env {
 // Replica returns another Service over the same stores, catalog and clock,
 // as a second instance of the app would be: it shares no in-process lock.
 func (e *Env) Replica() *orders.Service {
-	return orders.NewService(e.Carts, e.Store, e.Catalog, orders.Config{Currency: "USD"}, e.Clock.Now,
+	return orders.NewService(e.Carts, e.Store, e.Catalog, e.Config, e.Clock.Now,
 		slog.New(slog.DiscardHandler), e.Outcomes)
 }
 

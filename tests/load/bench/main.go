@@ -326,7 +326,7 @@ func runStep(ctx context.Context, o options, pool *shop.Pool, cpu *cpuMeter, rat
 		P99:          shop.Percentile(sum.PlacedToConfirmed, 99),
 		CheckoutP50:  shop.Percentile(ran.CheckoutLatencies, 50),
 		CheckoutP99:  shop.Percentile(ran.CheckoutLatencies, 99),
-		ServerErrors: ran.ServerErrors(), OtherErrors: ran.OtherErrors(), NoAnswer: ran.NoAnswer(),
+		ServerErrors: ran.ServerErrors(), Shed: ran.Shed(), OtherErrors: ran.OtherErrors(), NoAnswer: ran.NoAnswer(),
 		Settle: settled.Took, CPU: cpuByGroup,
 	}
 	logStep(logger, rate, ran, sum, settled)

@@ -93,7 +93,7 @@ func TestRunStopsAfterAStepThatClearlyFailed(t *testing.T) {
 	text := out.String()
 	rows := tableRows(text)
 	require.Len(t, rows, 1, text)
-	assert.Equal(t, []string{"-", "-", "-"}, rows[0][14:17], "no stack processes found: no CPU figures")
+	assert.Equal(t, []string{"-", "-", "-"}, rows[0][15:18], "no stack processes found: no CPU figures")
 	assert.NotContains(t, text, "CPU by process")
 	assert.Equal(t, "unsettled", rows[0][len(rows[0])-1])
 	assert.Contains(t, text, "stopped after 20/s")

@@ -25,8 +25,9 @@ type row struct {
 	// Placed → confirmed, from each order's timeline.
 	P50, P95, P99            time.Duration
 	CheckoutP50, CheckoutP99 time.Duration // accepted checkouts' answer times
-	ServerErrors             int           // 5xx answers, add-to-cart and checkout
-	OtherErrors              int           // other non-2xx answers (429, 409…)
+	ServerErrors             int           // 5xx answers but 503, add-to-cart and checkout
+	Shed                     int           // 503 and 429 answers: refused for load
+	OtherErrors              int           // other non-2xx answers (409…)
 	NoAnswer                 int           // timeouts, connection errors, no shopper ready
 	Settle                   time.Duration // from the step's end until its orders settled (or the bound)
 	// CPU seconds per group over the step and its settle wait; nil when
@@ -127,6 +128,7 @@ func columns(c criteria) []column {
 		{"checkout", "p50", 7, func(r row) string { return shop.FormatLatency(r.CheckoutP50, r.Accepted) }},
 		{"checkout", "p99", 7, func(r row) string { return shop.FormatLatency(r.CheckoutP99, r.Accepted) }},
 		{"failed requests", "5xx", 5, func(r row) string { return strconv.Itoa(r.ServerErrors) }},
+		{"failed requests", "shed", 5, func(r row) string { return strconv.Itoa(r.Shed) }},
 		{"failed requests", "other", 5, func(r row) string { return strconv.Itoa(r.OtherErrors) }},
 		{"failed requests", "noans", 5, func(r row) string { return strconv.Itoa(r.NoAnswer) }},
 		{"", "unsettled", 9, func(r row) string { return strconv.Itoa(r.Unsettled) }},
@@ -250,8 +252,9 @@ func legend(c criteria) string {
 	return fmt.Sprintf(`offered/s: checkouts offered per second, alternating with as many add-to-carts. accepted/s: checkouts answered
 2xx with an order id, per second of the step. confirmed/s: confirmed orders over first placed → last confirmed.
 placed→confirmed: each order's created_at to its confirmed timeline entry. checkout: answer time of accepted
-checkouts. failed requests (add-to-cart and checkout): 5xx; other non-2xx (429, 409…); noans: no answer (timeout,
-connection error, or no shopper ready to send it). unsettled: still pending when the settle wait ended. settle: from
+checkouts. failed requests (add-to-cart and checkout): 5xx but 503; shed: refused for load, 503 (admission control,
+the saga running late) or 429 (a client's rate limit), each with Retry-After; other non-2xx (409…); noans: no answer
+(timeout, connection error, or no shopper ready to send it). unsettled: still pending when the settle wait ended. settle: from
 the step's end until its orders settled. CPU s: used during the step and its settle wait by the apps, their daprd
 sidecars, the servers (redis-server, postgres with all its backends, mailpit, kafka, node for dynalite and fauxqs)
 and telemetry (jaeger, prometheus); and per confirmed order.

@@ -116,7 +116,7 @@ func TestRowsLineUpUnderTheHeader(t *testing.T) {
 			assert.Equal(t, endOf(titles, i), endOf(line, i), "column %s in %q", cols[i].title, line)
 		}
 	}
-	for _, title := range []string{"offered/s", "accepted/s", "confirmed/s", "cancelled", "5xx", "other", "noans", "unsettled", "settle", "verdict"} {
+	for _, title := range []string{"offered/s", "accepted/s", "confirmed/s", "cancelled", "5xx", "shed", "other", "noans", "unsettled", "settle", "verdict"} {
 		assert.Contains(t, titles, title)
 	}
 	for _, group := range []string{"placed→confirmed", "checkout", "CPU s", "CPU ms / confirmed order", "failed requests"} {
@@ -128,9 +128,9 @@ func TestRowsLineUpUnderTheHeader(t *testing.T) {
 	assert.Equal(t, start+(span-label)/2, utf8.RuneCountInString(lines[0][:strings.Index(lines[0], "placed→confirmed")]), "a group's label is centred over its columns")
 
 	assert.Equal(t, strings.Fields(
-		"25 25.0 25.0 0 120ms 300ms 450ms 15ms 80ms 0 0 0 0 1.20s 7.5 15.0 3.8 0.0 10.0 20.0 5.0 0.0 35.0 pass"), strings.Fields(lines[2]))
+		"25 25.0 25.0 0 120ms 300ms 450ms 15ms 80ms 0 0 0 0 0 1.20s 7.5 15.0 3.8 0.0 10.0 20.0 5.0 0.0 35.0 pass"), strings.Fields(lines[2]))
 	assert.Equal(t, strings.Fields(
-		"400 400.0 400.0 0 120ms 300ms 12.5s 15ms 80ms 0 0 0 0 1.20s - - - - - - - - - p99>1s"), strings.Fields(lines[3]),
+		"400 400.0 400.0 0 120ms 300ms 12.5s 15ms 80ms 0 0 0 0 0 1.20s - - - - - - - - - p99>1s"), strings.Fields(lines[3]),
 		"no CPU measured: dashes")
 }
 

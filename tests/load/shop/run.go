@@ -51,12 +51,23 @@ type RunResult struct {
 	Failures          map[string]int  // what the non-2xx answers and errors were, for the log
 }
 
-// ServerErrors counts the 5xx answers.
-func (r RunResult) ServerErrors() int { return r.count(func(c int) bool { return c >= 500 }) }
+// ServerErrors counts the 5xx answers but 503, the platform's shedding.
+func (r RunResult) ServerErrors() int {
+	return r.count(func(c int) bool { return c >= 500 && c != http.StatusServiceUnavailable })
+}
 
-// OtherErrors counts the answers that are neither 2xx nor 5xx (429, 409…).
+// Shed counts the requests the platform refused for load, asking to come
+// back later: 503 (admission control, a saga running late, a service
+// unreachable) and 429 (a client's rate limit).
+func (r RunResult) Shed() int {
+	return r.count(func(c int) bool { return c == http.StatusServiceUnavailable || c == http.StatusTooManyRequests })
+}
+
+// OtherErrors counts the answers that are neither 2xx, 5xx nor 429 (409…).
 func (r RunResult) OtherErrors() int {
-	return r.count(func(c int) bool { return c != 0 && (c < 200 || c >= 300) && c < 500 })
+	return r.count(func(c int) bool {
+		return c != 0 && (c < 200 || c >= 300) && c < 500 && c != http.StatusTooManyRequests
+	})
 }
 
 // NoAnswer counts requests that got no HTTP answer: timeouts, connection

@@ -149,8 +149,9 @@ func TestNextCart(t *testing.T) {
 
 func TestRunResultCountsAnswersByKind(t *testing.T) {
 	r := RunResult{Codes: map[int]int{0: 3, 200: 10, 202: 9, 400: 1, 409: 2, 429: 4, 500: 5, 503: 6}}
-	assert.Equal(t, 11, r.ServerErrors())
-	assert.Equal(t, 7, r.OtherErrors())
+	assert.Equal(t, 5, r.ServerErrors(), "5xx but 503")
+	assert.Equal(t, 10, r.Shed(), "503 and 429")
+	assert.Equal(t, 3, r.OtherErrors())
 	assert.Equal(t, 3, r.NoAnswer())
 }
 
