@@ -128,12 +128,19 @@ func (c customer) order(t *testing.T, id string) orderBody {
 // waiting, not a speed target: those are asserted by assertLocalTarget.
 const settle = 30 * time.Second
 
-// settled waits until the order leaves pending and returns it.
+// settled waits until the order leaves pending and returns it. A 503 with
+// Retry-After (a sidecar restarting) is read again, as clients are told to.
 func (c customer) settled(t *testing.T, id string, timeout time.Duration) orderBody {
 	t.Helper()
 	var o orderBody
 	eventually(t, timeout, "order "+id+" is confirmed or cancelled", func() bool {
-		o = c.order(t, id)
+		r := c.do(t, http.MethodGet, "/api/v1/orders/"+id, nil)
+		if r.Status == http.StatusServiceUnavailable && r.Header.Get("Retry-After") != "" {
+			return false
+		}
+		require.Equal(t, http.StatusOK, r.Status, "order %s: %s", id, r.Body)
+		o = orderBody{}
+		r.decode(t, &o)
 		return o.Status != "pending"
 	})
 	return o

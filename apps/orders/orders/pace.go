@@ -100,7 +100,9 @@ func (p *Pace) Shed() bool {
 	if behind {
 		share, burst = drainShare, 0
 	}
-	rate := share * float64(len(p.recent)) / p.cfg.Window.Seconds()
+	// A window too thin to judge still paces at the rate that judges, so
+	// that a held verdict never refuses a lone shopper for lack of data.
+	rate := share * float64(max(len(p.recent), p.cfg.MinSettled)) / p.cfg.Window.Seconds()
 	p.tokens = min(p.tokens+rate*now.Sub(p.refilled).Seconds(), max(1, rate*burst))
 	p.refilled = now
 	if p.tokens >= 1 {

@@ -69,8 +69,8 @@ func TestPaceKeepsItsVerdictThroughAThinWindow(t *testing.T) {
 	for range 5 {
 		p.Settled(100 * time.Millisecond)
 	}
-	assert.Equal(t, 2, admitted(p, c, 100, 5*time.Millisecond),
-		"five quick ones are too few to judge again: still behind, one at once and then 3.75 checkouts/s for 0.5 s")
+	assert.Equal(t, 4, admitted(p, c, 100, 5*time.Millisecond),
+		"five quick ones are too few to judge again: still behind, one at once and then 7.5 checkouts/s (as ten settled would allow) for 0.5 s")
 	c.t = c.t.Add(800 * time.Millisecond)
 	assert.Equal(t, 50, admitted(p, c, 50, time.Millisecond), "two windows without a verdict: the backlog has drained")
 }
