@@ -75,6 +75,37 @@ func procState(pid int) (state string, pgrp int, ok bool) {
 	return fields[0], pgrp, true
 }
 
+// ResidentBytes is the resident set size of process pid, from
+// <procDir>/<pid>/status (procDir is /proc but in tests).
+func ResidentBytes(procDir string, pid int) (int64, error) {
+	status, err := os.ReadFile(filepath.Join(procDir, strconv.Itoa(pid), "status"))
+	if err != nil {
+		return 0, err
+	}
+	return parseVmRSS(status)
+}
+
+// parseVmRSS reads the resident set size in bytes from the text of
+// /proc/<pid>/status ("VmRSS:	  12345 kB").
+func parseVmRSS(status []byte) (int64, error) {
+	for line := range strings.Lines(string(status)) {
+		rest, ok := strings.CutPrefix(strings.TrimRight(line, "\n"), "VmRSS:")
+		if !ok {
+			continue
+		}
+		f := strings.Fields(rest)
+		if len(f) != 2 || f[1] != "kB" {
+			return 0, fmt.Errorf("VmRSS: unexpected %q", rest)
+		}
+		kb, err := strconv.ParseInt(f[0], 10, 64)
+		if err != nil || kb < 0 {
+			return 0, fmt.Errorf("VmRSS: unexpected %q", rest)
+		}
+		return kb * 1024, nil
+	}
+	return 0, errors.New("no VmRSS (a kernel thread, or a zombie)")
+}
+
 // Alive reports whether pid is a live process (a zombie is not).
 func Alive(pid int) bool {
 	st, _, ok := procState(pid)

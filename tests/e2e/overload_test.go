@@ -1,12 +1,7 @@
 package e2e
 
 import (
-	"bufio"
-	"fmt"
-	"os"
 	"slices"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -99,21 +94,10 @@ func stackProcess(t *testing.T, app string, role stack.Role) stack.PidFile {
 	return pf
 }
 
-// residentBytes is a process's resident set size (VmRSS).
+// residentBytes is a process's resident set size.
 func residentBytes(t *testing.T, pid int) int64 {
 	t.Helper()
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	rss, err := stack.ResidentBytes("/proc", pid)
 	require.NoError(t, err)
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			require.NoError(t, err)
-			return kb << 10
-		}
-	}
-	require.NoError(t, sc.Err())
-	t.Fatalf("no VmRSS in /proc/%d/status", pid)
-	return 0
+	return rss
 }

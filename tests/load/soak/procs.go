@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -96,10 +95,8 @@ func (m *meter) read(ctx context.Context, p proc) reading {
 		return r
 	}
 	r.PID = pf.Pid
-	if status, err := os.ReadFile(filepath.Join(m.procDir, strconv.Itoa(pf.Pid), "status")); err == nil {
-		if rss, err := parseVmRSS(status); err == nil {
-			r.RSS = rss
-		}
+	if rss, err := stack.ResidentBytes(m.procDir, pf.Pid); err == nil {
+		r.RSS = rss
 	}
 	if n, err := m.goroutines(ctx, p.Metrics); err == nil {
 		r.Goroutines = n
@@ -125,28 +122,6 @@ func (m *meter) goroutines(ctx context.Context, url string) (int, error) {
 		return 0, err
 	}
 	return parseGoroutines(data)
-}
-
-// parseVmRSS reads the resident set size in bytes from the text of
-// /proc/<pid>/status ("VmRSS:	  12345 kB").
-func parseVmRSS(status []byte) (int64, error) {
-	sc := bufio.NewScanner(bytes.NewReader(status))
-	for sc.Scan() {
-		rest, ok := strings.CutPrefix(sc.Text(), "VmRSS:")
-		if !ok {
-			continue
-		}
-		f := strings.Fields(rest)
-		if len(f) != 2 || f[1] != "kB" {
-			return 0, fmt.Errorf("VmRSS: unexpected %q", rest)
-		}
-		kb, err := strconv.ParseInt(f[0], 10, 64)
-		if err != nil || kb < 0 {
-			return 0, fmt.Errorf("VmRSS: unexpected %q", rest)
-		}
-		return kb * 1024, nil
-	}
-	return 0, errors.New("no VmRSS (a kernel thread, or a zombie)")
 }
 
 // parseGoroutines reads go_goroutines from Prometheus's text format.
