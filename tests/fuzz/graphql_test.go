@@ -258,14 +258,7 @@ func (g *gen) graphql(s *ast.Schema, identity string) *request {
 			`{"query": "{ categories { id } }", "extensions": {"persistedQuery": {"version": 1, "sha256Hash": "abc"}}}`,
 			`{"query": "{ categories { id } }", "variables": "{\"a\":"}`, "\xff\xfe{", `{"query": "{ categories { id } }"}{}`))
 	case "get":
-		rq.method, rq.body = "GET", nil
-		rq.header.Del("Content-Type")
-		q := url.Values{"query": {query}}
-		if len(d.vars) > 0 {
-			vb, _ := json.Marshal(d.vars)
-			q.Set("variables", string(vb))
-		}
-		rq.query = q.Encode()
+		asGet(rq, query, d.vars)
 	case "content-type":
 		ct := pick(g, "", "text/plain", "application/graphql", "application/x-www-form-urlencoded",
 			"multipart/form-data; boundary=x", "application/json; charset=utf-16", "application/xml")
@@ -277,17 +270,22 @@ func (g *gen) graphql(s *ast.Schema, identity string) *request {
 		rq.note("Content-Type: %q", ct)
 	}
 	if opType == "query" && mut == "" && g.chance(0.15) { // queries may come by GET too
-		rq.method, rq.body = "GET", nil
-		rq.header.Del("Content-Type")
-		q := url.Values{"query": {query}}
-		if len(d.vars) > 0 {
-			vb, _ := json.Marshal(d.vars)
-			q.Set("variables", string(vb))
-		}
-		rq.query = q.Encode()
+		asGet(rq, query, d.vars)
 	}
 	g.authorize(rq, mut == "auth")
 	return rq
+}
+
+// asGet turns rq into a GET with the query and its variables in the URL.
+func asGet(rq *request, query string, vars map[string]any) {
+	rq.method, rq.body = "GET", nil
+	rq.header.Del("Content-Type")
+	q := url.Values{"query": {query}}
+	if len(vars) > 0 {
+		vb, _ := json.Marshal(vars)
+		q.Set("variables", string(vb))
+	}
+	rq.query = q.Encode()
 }
 
 // call renders one field with its arguments and selection, damaged as mut
