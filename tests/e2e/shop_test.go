@@ -116,11 +116,22 @@ func (c customer) placeOrder(t *testing.T, token string) string {
 
 func (c customer) order(t *testing.T, id string) orderBody {
 	t.Helper()
-	r := c.do(t, http.MethodGet, "/api/v1/orders/"+id, nil)
-	require.Equal(t, http.StatusOK, r.Status, "order %s: %s", id, r.Body)
-	var o orderBody
-	r.decode(t, &o)
+	o, ok := c.orderUnlessRetry(t, id)
+	require.True(t, ok, "order %s: 503, retry later", id)
 	return o
+}
+
+// orderUnlessRetry reads one of the customer's orders; ok is false for a
+// 503 with Retry-After (a sidecar restarting), which clients read again.
+func (c customer) orderUnlessRetry(t *testing.T, id string) (o orderBody, ok bool) {
+	t.Helper()
+	r := c.do(t, http.MethodGet, "/api/v1/orders/"+id, nil)
+	if r.Status == http.StatusServiceUnavailable && r.Header.Get("Retry-After") != "" {
+		return orderBody{}, false
+	}
+	require.Equal(t, http.StatusOK, r.Status, "order %s: %s", id, r.Body)
+	r.decode(t, &o)
+	return o, true
 }
 
 // settle is how long a test waits for the saga's asynchronous steps (an
@@ -134,14 +145,9 @@ func (c customer) settled(t *testing.T, id string, timeout time.Duration) orderB
 	t.Helper()
 	var o orderBody
 	eventually(t, timeout, "order "+id+" is confirmed or cancelled", func() bool {
-		r := c.do(t, http.MethodGet, "/api/v1/orders/"+id, nil)
-		if r.Status == http.StatusServiceUnavailable && r.Header.Get("Retry-After") != "" {
-			return false
-		}
-		require.Equal(t, http.StatusOK, r.Status, "order %s: %s", id, r.Body)
-		o = orderBody{}
-		r.decode(t, &o)
-		return o.Status != "pending"
+		var ok bool
+		o, ok = c.orderUnlessRetry(t, id)
+		return ok && o.Status != "pending"
 	})
 	return o
 }
