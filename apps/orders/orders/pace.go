@@ -92,7 +92,7 @@ func (p *Pace) Shed() bool {
 	defer p.mu.Unlock()
 	p.trim(now)
 	behind := p.isBehind(now)
-	if !behind && len(p.recent) < max(p.cfg.MinSettled, 1) {
+	if !behind && p.thin() {
 		p.tokens, p.refilled = 1, now // too little traffic to pace
 		return false
 	}
@@ -115,7 +115,7 @@ func (p *Pace) Shed() bool {
 // isBehind judges the window, or keeps the last verdict while the window is
 // too thin to judge and the verdict is recent.
 func (p *Pace) isBehind(now time.Time) bool {
-	if len(p.recent) < max(p.cfg.MinSettled, 1) {
+	if p.thin() {
 		if now.Sub(p.judged) > verdictLapse*p.cfg.Window {
 			p.behind = false
 		}
@@ -130,6 +130,9 @@ func (p *Pace) isBehind(now time.Time) bool {
 	p.behind, p.judged = float64(late) > lateShare*float64(len(p.recent)), now
 	return p.behind
 }
+
+// thin reports a window with too few settled orders to judge.
+func (p *Pace) thin() bool { return len(p.recent) < max(p.cfg.MinSettled, 1) }
 
 // trim forgets what settled before the window.
 func (p *Pace) trim(now time.Time) {
