@@ -1111,8 +1111,10 @@ type Mutation {
   pending until stock is reserved and the payment has gone through; watch it
   with order(id). Sending the same idempotencyKey with the same input again
   answers the same order and never places a second one; the same key with
-  other input is BAD_USER_INPUT. An empty cart is BAD_USER_INPUT. Needs an
-  access token.
+  other input is BAD_USER_INPUT. An empty cart is BAD_USER_INPUT. While
+  orders settle slower than they arrive, or a service cannot be reached, it
+  is UNAVAILABLE: retry later with the same idempotencyKey and input. Needs
+  an access token.
   """
   checkout(input: CheckoutInput!): CheckoutResult
 }
