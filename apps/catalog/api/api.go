@@ -52,7 +52,7 @@ type ProductInput struct {
 	Description string `json:"description" validate:"max=5000"`
 	Category    string `json:"category" validate:"required,max=64,code"`
 	Price       *Money `json:"price" validate:"required"`
-	ImageURL    string `json:"image_url" validate:"omitempty,max=2048,http_url"`
+	ImageURL    string `json:"image_url" validate:"omitempty,max=2048,http_url_or_path"`
 }
 
 // Product is the wire form of a product.

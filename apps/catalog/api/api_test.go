@@ -72,6 +72,20 @@ func TestCreateGetUpdateDelete(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, call(h, http.MethodDelete, "/products/"+p.ID, "").Code)
 }
 
+// An image_url is an http(s) URL or a path on the shop's own site, as the
+// seed's "/images/products/<sku>.svg" that the storefront serves.
+func TestImageURLMayBeASameSitePath(t *testing.T) {
+	h, _ := newServer(t)
+	for sku, url := range map[string]string{"kit-1": "/images/products/kit-1.svg", "kit-2": "https://img.example/k.jpg", "kit-3": ""} {
+		body := strings.Replace(strings.Replace(kettle, `https://img.example/k.jpg`, url, 1), `kit-1`, sku, 1)
+		w := call(h, http.MethodPost, "/products", body)
+		require.Equal(t, http.StatusCreated, w.Code, w.Body.String())
+		var p api.Product
+		require.NoError(t, json.Unmarshal(w.Body.Bytes(), &p))
+		assert.Equal(t, url, p.ImageURL)
+	}
+}
+
 func TestBadInputChangesNothing(t *testing.T) {
 	h, st := newServer(t)
 	cases := map[string]struct {
@@ -85,6 +99,12 @@ func TestBadInputChangesNothing(t *testing.T) {
 		"unknown category": {http.MethodPost, "/products", strings.Replace(kettle, `kitchen`, `garden`, 1), 400},
 		"bad sku":          {http.MethodPost, "/products", strings.Replace(kettle, `kit-1`, `kit 1`, 1), 400},
 		"bad url":          {http.MethodPost, "/products", strings.Replace(kettle, `https://img.example/k.jpg`, `javascript:alert(1)`, 1), 400},
+		"data url":         {http.MethodPost, "/products", strings.Replace(kettle, `https://img.example/k.jpg`, `data:image/svg+xml,x`, 1), 400},
+		"other host path":  {http.MethodPost, "/products", strings.Replace(kettle, `https://img.example/k.jpg`, `//evil.example/k.jpg`, 1), 400},
+		"backslash path":   {http.MethodPost, "/products", strings.Replace(kettle, `https://img.example/k.jpg`, `/\\evil.example/k.jpg`, 1), 400},
+		"relative path":    {http.MethodPost, "/products", strings.Replace(kettle, `https://img.example/k.jpg`, `images/k.svg`, 1), 400},
+		"control in url":   {http.MethodPost, "/products", strings.Replace(kettle, `https://img.example/k.jpg`, `/images/k.svg\n`, 1), 400},
+		"long url":         {http.MethodPost, "/products", strings.Replace(kettle, `https://img.example/k.jpg`, `/`+strings.Repeat("a", 2048), 1), 400},
 		"missing price":    {http.MethodPost, "/products", `{"sku":"a","name":"b","category":"kitchen"}`, 400},
 		"oversized":        {http.MethodPost, "/products", `{"sku":"a","name":"b","description":"` + strings.Repeat("x", 2<<20) + `"}`, 413},
 		"unknown id":       {http.MethodPut, "/products/not-a-uuid", kettle, 404},

@@ -88,7 +88,7 @@ func TestSearchAnswer(t *testing.T) {
 
 	r := results(t, get(h, "/search?q=Stainless+Steel+Kettle"))
 	assert.Equal(t, "Stainless Steel Kettle", r.Items[0].Name)
-	assert.Equal(t, "https://images.shopmesh.dev/products/kit-0001.jpg", r.Items[0].ImageURL)
+	assert.Equal(t, "/images/products/kit-0001.svg", r.Items[0].ImageURL)
 	assert.True(t, r.Items[0].InStock)
 }
 

@@ -7,10 +7,13 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"reflect"
 	"regexp"
 	"strings"
 	"sync"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 	"github.com/go-playground/validator/v10"
@@ -43,6 +46,28 @@ func Abort(c *gin.Context, p *problem.Problem) {
 
 var codePattern = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$`)
 
+// isHTTPURLOrPath reports whether s is an absolute http or https URL with
+// a host, or a path on the same site: one '/' first (not "//", which is
+// another host), no backslash (browsers read it as '/'). Neither may hold
+// spaces or control characters. This is the "http_url_or_path" validation,
+// for links such as a product's image_url ("/images/products/kit-0001.svg").
+func isHTTPURLOrPath(s string) bool {
+	if s == "" || strings.ContainsFunc(s, func(r rune) bool {
+		return r <= ' ' || r == 0x7f || r == '\\' || unicode.IsControl(r) || unicode.IsSpace(r) || r == utf8.RuneError
+	}) {
+		return false
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return false
+	}
+	if s[0] == '/' {
+		return len(s) == 1 || s[1] != '/'
+	}
+	scheme := strings.ToLower(u.Scheme)
+	return (scheme == "http" || scheme == "https") && u.Host != "" && u.Opaque == ""
+}
+
 // validate is safe for concurrent use and caches struct metadata, so one
 // instance serves the whole process.
 var validate = sync.OnceValue(func() *validator.Validate {
@@ -51,6 +76,9 @@ var validate = sync.OnceValue(func() *validator.Validate {
 	// '-', '_' or '.' inside.
 	_ = v.RegisterValidation("code", func(fl validator.FieldLevel) bool {
 		return codePattern.MatchString(fl.Field().String())
+	})
+	_ = v.RegisterValidation("http_url_or_path", func(fl validator.FieldLevel) bool {
+		return isHTTPURLOrPath(fl.Field().String())
 	})
 	v.RegisterTagNameFunc(func(f reflect.StructField) string {
 		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
@@ -112,6 +140,8 @@ func describe(fe validator.FieldError) string {
 		return "must be an ISO 4217 currency code such as USD"
 	case "http_url", "url":
 		return "must be an http or https URL"
+	case "http_url_or_path":
+		return "must be an http or https URL, or a path on this site starting with a single '/'"
 	case "email":
 		return "must be an e-mail address"
 	case "code":
