@@ -14,7 +14,8 @@
 # <svc>-store-dsn (a ready libpq keyword/value DSN for that service's role),
 # and the users service's access-token signing key: jwt-signing-key (PKCS#8
 # PEM of a P-256 key, for ES256) with its key id jwt-signing-key-id, plus,
-# after a rotation, jwt-previous-signing-key and jwt-previous-signing-key-id.
+# after a rotation, jwt-previous-signing-key and jwt-previous-signing-key-id;
+# and the storefront's session-cookie key storefront-session-key (64 hex).
 set -euo pipefail
 
 # shellcheck source=SCRIPTDIR/lib.sh
@@ -116,6 +117,8 @@ cmd_ensure() {
 		set_key jwt-signing-key-id "$(rand_hex 8)"
 	fi
 	ensure_key jwt-signing-key-id "$(rand_hex 8)"
+	# The storefront seals its session cookies with this AES-256 key.
+	ensure_key storefront-session-key "$(rand_hex 32)"
 
 	if [ "${#ADDED[@]}" -gt 0 ]; then
 		jq -S . "$WORK" >"$WORK.next" # stable key order, readable diffs

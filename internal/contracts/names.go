@@ -10,6 +10,7 @@ const (
 	AppPayments      = "payments"
 	AppNotifications = "notifications"
 	AppSearch        = "search"
+	AppStorefront    = "storefront"
 )
 
 // Dapr component names. Code knows only these; a profile folder under
@@ -29,6 +30,14 @@ const (
 	// ReservationSweep is the cron input binding that makes inventory release
 	// reservations whose order never finished. Dapr POSTs to /<name> on the app.
 	ReservationSweep = "reservation-sweep"
+)
+
+// Secret names in SecretStore that an app reads at start (keys of
+// .local/secrets.json locally, secret names in the AWS profile's store).
+const (
+	// StorefrontSessionKey seals the storefront's session cookies: 64 hex
+	// characters, 32 random bytes for AES-256-GCM.
+	StorefrontSessionKey = "storefront-session-key"
 )
 
 // Topics, one per aggregate. Every subscription dead-letters to DeadLetter(topic).

@@ -26,6 +26,7 @@ var appConstants = []string{
 	contracts.AppPayments,
 	contracts.AppNotifications,
 	contracts.AppSearch,
+	contracts.AppStorefront,
 }
 
 func loadRepoTemplate(t *testing.T) *stack.Template {

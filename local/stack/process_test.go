@@ -102,7 +102,7 @@ func TestUpPsLogsDown(t *testing.T) {
 		t.Fatalf("up: %v\n%s", err, out.String())
 	}
 	gw, _ := r.tmpl.App("gateway")
-	for _, want := range []string{"gateway: started daprd", "catalog: started daprd", "ShopMesh is up (profile aws)", fmt.Sprintf("Gateway: http://localhost:%d", gw.App), "Logs:    " + l.LogDir} {
+	for _, want := range []string{"gateway: started daprd", "catalog: started daprd", "ShopMesh is up (profile aws)", fmt.Sprintf("Gateway:    http://localhost:%d", gw.App), "Logs:       " + l.LogDir} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("up output lacks %q:\n%s", want, out.String())
 		}

@@ -217,11 +217,14 @@ func printSummary(out io.Writer, l Layout, t *Template, profile string) {
 	}
 	tw.Flush()
 	for _, s := range t.Apps {
-		if s.ID == contracts.AppGateway {
-			fmt.Fprintf(out, "Gateway: http://localhost:%d\n", s.App)
+		switch s.ID {
+		case contracts.AppStorefront:
+			fmt.Fprintf(out, "Storefront: http://localhost:%d\n", s.App)
+		case contracts.AppGateway:
+			fmt.Fprintf(out, "Gateway:    http://localhost:%d\n", s.App)
 		}
 	}
-	fmt.Fprintf(out, "Logs:    %s (go tool task logs -- <app>)\n", l.LogDir)
+	fmt.Fprintf(out, "Logs:       %s (go tool task logs -- <app>)\n", l.LogDir)
 }
 
 // pidFiles lists the pid files in the run folder that this package wrote
