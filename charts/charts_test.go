@@ -10,6 +10,7 @@ package charts_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -20,13 +21,17 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
 	"gopkg.in/yaml.v3"
 )
 
-var apps = []string{"gateway", "users", "catalog", "inventory", "orders", "payments", "notifications", "search"}
+var apps = []string{"gateway", "users", "catalog", "inventory", "orders", "payments", "notifications", "search", "storefront"}
+
+// withIngress are the apps the ALB reaches: the gateway's public API and the storefront's pages.
+var withIngress = []string{"gateway", "storefront"}
 
 // nonCritical may run on spot nodes (scheduling.critical: false in their charts).
 var nonCritical = []string{"notifications", "search"}
@@ -471,8 +476,8 @@ func checkService(t *testing.T, docs []obj, env, app string, port int, comps map
 	}
 
 	ing := kinds(docs, "Ingress")
-	if (len(ing) == 1) != (app == "gateway") {
-		t.Errorf("%d Ingresses; only the gateway has one", len(ing))
+	if (len(ing) == 1) != slices.Contains(withIngress, app) {
+		t.Errorf("%d Ingresses; only %v have one", len(ing), withIngress)
 	}
 }
 
@@ -514,6 +519,108 @@ func TestGatewayIngress(t *testing.T) {
 	spc := one(t, docs, "SecretProviderClass", "gateway-env")
 	if !strings.Contains(str(spc, "spec", "parameters", "objects"), "shopmesh/prod/gateway/redis-auth-token") {
 		t.Errorf("SecretProviderClass objects %q", str(spc, "spec", "parameters", "objects"))
+	}
+}
+
+// ingressRoutes lists an Ingress's paths as "<pathType> <path> -> <backend service>".
+func ingressRoutes(ing obj) []string {
+	var out []string
+	for _, r := range list(ing, "spec", "rules") {
+		for _, p := range list(r, "http", "paths") {
+			out = append(out, str(p, "pathType")+" "+str(p, "path")+" -> "+str(p, "backend", "service", "name"))
+		}
+	}
+	return out
+}
+
+// envOf returns the value of the app container's variable name.
+func envOf(dep obj, name string) string {
+	for _, e := range list(get(dep, "spec", "template", "spec", "containers").([]any)[0], "env") {
+		if str(e, "name") == name {
+			return str(e, "value")
+		}
+	}
+	return ""
+}
+
+// TestOneALB: the gateway's and the storefront's Ingresses make one ALB (an
+// Ingress group). The gateway takes the paths of its public API, the
+// storefront every other path, its rules tried after the gateway's; the
+// settings that belong to the ALB rather than to one Ingress agree; /metrics
+// is not public. The storefront reaches the gateway through its Service, which
+// the gateway's NetworkPolicy lets it.
+func TestOneALB(t *testing.T) {
+	ports := appPorts(t)
+	// The annotations whose MergeBehavior is Exclusive in the AWS Load Balancer
+	// Controller's documentation: one value for every Ingress of a group.
+	exclusive := []string{"group.name", "scheme", "listen-ports", "ssl-redirect", "ssl-policy", "load-balancer-attributes", "security-groups", "manage-backend-security-group-rules", "wafv2-acl-arn"}
+	for _, env := range []string{"dev", "staging", "prod"} {
+		gwDocs, sfDocs := render(t, "gateway", env), render(t, "storefront", env)
+		gw, sf := one(t, gwDocs, "Ingress", "gateway"), one(t, sfDocs, "Ingress", "storefront")
+		for _, k := range exclusive {
+			k = "alb.ingress.kubernetes.io/" + k
+			if g, s := get(gw, "metadata", "annotations", k), get(sf, "metadata", "annotations", k); !reflect.DeepEqual(g, s) {
+				t.Errorf("%s: %s is %v on the gateway's Ingress and %v on the storefront's: one ALB, one value", env, k, g, s)
+			}
+		}
+		if got := str(sf, "metadata", "annotations", "alb.ingress.kubernetes.io/group.name"); got != "shopmesh-"+env {
+			t.Errorf("%s: group.name %q", env, got)
+		}
+		if g, s := list(gw, "spec", "rules")[0].(obj)["host"], list(sf, "spec", "rules")[0].(obj)["host"]; g != "api.shop.example" || s != g {
+			t.Errorf("%s: hosts %v (gateway) and %v (storefront), want both api.shop.example", env, g, s)
+		}
+		if got, want := ingressRoutes(gw), []string{"Prefix /api -> gateway", "Prefix /graphql -> gateway", "Prefix /.well-known -> gateway", "Prefix /openapi.json -> gateway"}; !slices.Equal(got, want) {
+			t.Errorf("%s: the gateway's Ingress routes %v, want %v", env, got, want)
+		}
+		if got, want := ingressRoutes(sf), []string{"Exact /metrics -> metrics-not-found", "Prefix / -> storefront"}; !slices.Equal(got, want) {
+			t.Errorf("%s: the storefront's Ingress routes %v, want %v", env, got, want)
+		}
+		var action struct {
+			Type                string
+			FixedResponseConfig struct{ StatusCode string }
+		}
+		if err := json.Unmarshal([]byte(str(sf, "metadata", "annotations", "alb.ingress.kubernetes.io/actions.metrics-not-found")), &action); err != nil ||
+			action.Type != "fixed-response" || action.FixedResponseConfig.StatusCode != "404" {
+			t.Errorf("%s: /metrics is not answered 404 by the ALB: %+v %v", env, action, err)
+		}
+		if _, ok := get(gw, "metadata", "annotations").(obj)["alb.ingress.kubernetes.io/actions.metrics-not-found"]; ok {
+			t.Errorf("%s: the gateway's Ingress routes no /metrics, yet carries the action", env)
+		}
+		gwOrder, err1 := strconv.Atoi(str(gw, "metadata", "annotations", "alb.ingress.kubernetes.io/group.order"))
+		sfOrder, err2 := strconv.Atoi(str(sf, "metadata", "annotations", "alb.ingress.kubernetes.io/group.order"))
+		if err1 != nil || err2 != nil || sfOrder <= gwOrder {
+			t.Errorf("%s: group.order gateway %d, storefront %d (%v %v): the storefront's catch-all must come last", env, gwOrder, sfOrder, err1, err2)
+		}
+		if str(sf, "metadata", "annotations", "alb.ingress.kubernetes.io/healthcheck-path") != "/readyz" {
+			t.Errorf("%s: the storefront's target group is not checked on /readyz", env)
+		}
+
+		// The storefront calls the gateway's Service, as the gateway chart names it.
+		svc := one(t, gwDocs, "Service", "gateway")
+		want := fmt.Sprintf("http://%s.shopmesh.svc.cluster.local:%v", str(svc, "metadata", "name"), get(list(svc, "spec", "ports")[0], "port"))
+		if got := envOf(one(t, sfDocs, "Deployment", "storefront"), "GATEWAY_URL"); got != want || !strings.HasSuffix(got, fmt.Sprint(ports["gateway"])) {
+			t.Errorf("%s: GATEWAY_URL %q, want %q", env, got, want)
+		}
+		// It believes X-Forwarded-For from the ALB only.
+		if got := envOf(one(t, sfDocs, "Deployment", "storefront"), "STOREFRONT_TRUSTED_PROXIES"); got != "10.20.0.0/20,10.20.16.0/20,10.20.32.0/20" {
+			t.Errorf("%s: STOREFRONT_TRUSTED_PROXIES %q, want the ALB's subnets", env, got)
+		}
+		var admitted bool
+		for _, rule := range list(one(t, gwDocs, "NetworkPolicy", "gateway"), "spec", "ingress") {
+			if !slices.ContainsFunc(list(rule, "ports"), func(p any) bool { return get(p, "port") == "http" }) {
+				continue
+			}
+			for _, from := range list(rule, "from") {
+				for _, e := range list(from, "podSelector", "matchExpressions") {
+					if str(e, "key") == "app.kubernetes.io/name" && reflect.DeepEqual(list(e, "values"), []any{"storefront"}) {
+						admitted = true
+					}
+				}
+			}
+		}
+		if !admitted {
+			t.Errorf("%s: the gateway's NetworkPolicy keeps the storefront's pods off its port", env)
+		}
 	}
 }
 

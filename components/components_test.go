@@ -33,7 +33,7 @@ import (
 // ---- What the AWS profile must say ----
 
 // appIDs are every ShopMesh app (docs: /work/shared/design.md).
-var appIDs = []string{"gateway", "users", "catalog", "inventory", "orders", "payments", "notifications", "search"}
+var appIDs = []string{"gateway", "users", "catalog", "inventory", "orders", "payments", "notifications", "search", "storefront"}
 
 // owners maps each scoped component of the AWS profile to the app ids that
 // load it; components not listed here are shared (no scopes).
@@ -47,10 +47,12 @@ var owners = map[string][]string{
 	"notifications-store": {"notifications"},
 	"email":               {"notifications"},
 	"reservation-sweep":   {"inventory"},
+	// Every app but the storefront, which publishes and consumes nothing.
+	"pubsub": {"gateway", "users", "catalog", "inventory", "orders", "payments", "notifications", "search"},
 }
 
 // shared are the components every app loads.
-var shared = []string{"pubsub", "secretstore"}
+var shared = []string{"secretstore"}
 
 // envPlaceholder is replaced by the Helm chart with the environment's name.
 const envPlaceholder = "${SHOPMESH_ENV}"

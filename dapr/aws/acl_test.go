@@ -79,9 +79,13 @@ var daprAlso = rules{
 }
 
 var (
+	// Every app id calls and is called by every other. The storefront has
+	// no entry in matrix: it may invoke nobody and nobody may invoke it (it
+	// reaches the gateway over plain HTTP, outside Dapr).
 	appIDs = []string{
 		contracts.AppGateway, contracts.AppUsers, contracts.AppCatalog, contracts.AppInventory,
 		contracts.AppOrders, contracts.AppPayments, contracts.AppNotifications, contracts.AppSearch,
+		contracts.AppStorefront,
 	}
 	verbs = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch}
 )

@@ -22,6 +22,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -58,6 +59,10 @@ type Config struct {
 	EventsInterval time.Duration
 	// EventsLimit bounds how long one live status stream runs.
 	EventsLimit time.Duration
+	// PublicHosts are the hosts shoppers reach the shop at when a CDN in
+	// front sends another Host (CloudFront names the ALB's origin host): a
+	// form's Origin may name one of them as well as the request's Host.
+	PublicHosts []string
 }
 
 // LoadConfig reads Config through lookup (os.LookupEnv in production).
@@ -67,11 +72,8 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 		EventsInterval: l.Duration("ORDER_EVENTS_INTERVAL", 500*time.Millisecond),
 		EventsLimit:    l.Duration("ORDER_EVENTS_LIMIT", 60*time.Second),
 	}
-	for _, p := range strings.Split(l.String("STOREFRONT_TRUSTED_PROXIES", ""), ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			cfg.TrustedProxies = append(cfg.TrustedProxies, p)
-		}
-	}
+	cfg.TrustedProxies = list(l.String("STOREFRONT_TRUSTED_PROXIES", ""))
+	cfg.PublicHosts = list(l.String("STOREFRONT_PUBLIC_HOSTS", ""))
 	errs := []error{l.Err()}
 	if cfg.EventsInterval <= 0 {
 		errs = append(errs, errors.New("config ORDER_EVENTS_INTERVAL: must be positive"))
@@ -80,6 +82,17 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 		errs = append(errs, errors.New("config ORDER_EVENTS_LIMIT: must be at least ORDER_EVENTS_INTERVAL"))
 	}
 	return cfg, errors.Join(errs...)
+}
+
+// list splits a comma-separated setting, dropping empty items.
+func list(v string) []string {
+	var items []string
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			items = append(items, p)
+		}
+	}
+	return items
 }
 
 // Handler serves the pages.
@@ -250,7 +263,7 @@ const csrfField = "csrf_token"
 func (h *Handler) checkForm(c *gin.Context) {
 	v := visitorOf(c)
 	tok := c.PostForm(csrfField)
-	ok := sameOrigin(c.Request) &&
+	ok := sameOrigin(c.Request, h.cfg.PublicHosts) &&
 		((v.sess != nil && session.ValidCSRF(v.sess.CSRFSecret, tok)) || session.ValidCSRF(v.cookies.PreSecret(c.Request), tok))
 	if !ok {
 		h.errorPage(c, http.StatusForbidden, "This form has expired",
@@ -261,8 +274,9 @@ func (h *Handler) checkForm(c *gin.Context) {
 }
 
 // sameOrigin reports whether a request's Sec-Fetch-Site and Origin, when
-// present, say it comes from this origin.
-func sameOrigin(r *http.Request) bool {
+// present, say it comes from this origin: the request's Host or one of the
+// public hosts.
+func sameOrigin(r *http.Request, publicHosts []string) bool {
 	switch r.Header.Get("Sec-Fetch-Site") {
 	case "", "same-origin", "none":
 	default:
@@ -270,7 +284,10 @@ func sameOrigin(r *http.Request) bool {
 	}
 	if o := r.Header.Get("Origin"); o != "" {
 		u, err := url.Parse(o)
-		if err != nil || u.Host == "" || !strings.EqualFold(u.Host, r.Host) {
+		if err != nil || u.Host == "" {
+			return false
+		}
+		if !strings.EqualFold(u.Host, r.Host) && !slices.ContainsFunc(publicHosts, func(h string) bool { return strings.EqualFold(u.Host, h) }) {
 			return false
 		}
 	}

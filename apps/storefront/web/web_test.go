@@ -510,3 +510,28 @@ func TestErrorPages(t *testing.T) {
 	assert.Equal(t, http.StatusBadGateway, p.Status)
 	assert.Contains(t, p.Body, "We cannot reach the shop")
 }
+
+// Behind a CDN the request's Host is the origin's, not the shop's: a form
+// from one of the public hosts is accepted, one from elsewhere still not.
+func TestFormsFromThePublicHostBehindACDN(t *testing.T) {
+	s := newShop(t, web.Config{PublicHosts: []string{"shop.example", "www.shop.example"}})
+	b := s.browser()
+	b.signIn(gatewaytest.CustomerEmail)
+	kettle := s.gw.Product("Stainless Steel Kettle")
+	good := b.token("/")
+	add := func(origin string) int {
+		form := url.Values{"product_id": {kettle.ID}, "quantity": {"1"}, "csrf_token": {good}}
+		return b.postWith("/cart/items", form, http.Header{"Origin": {origin}, "Sec-Fetch-Site": {"same-origin"}}).Status
+	}
+	assert.Equal(t, http.StatusSeeOther, add("https://shop.example"))
+	assert.Equal(t, http.StatusSeeOther, add("https://WWW.shop.example"))
+	assert.Equal(t, http.StatusForbidden, add("https://evil.example"))
+	assert.Equal(t, 2, s.gw.Calls("POST /api/v1/cart/items"))
+}
+
+func TestLoadConfigReadsPublicHosts(t *testing.T) {
+	env := map[string]string{"STOREFRONT_PUBLIC_HOSTS": " shop.example, ,www.shop.example "}
+	cfg, err := web.LoadConfig(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	require.NoError(t, err)
+	assert.Equal(t, []string{"shop.example", "www.shop.example"}, cfg.PublicHosts)
+}

@@ -474,6 +474,22 @@ spec:
           protocol: TCP
         - port: 9090
           protocol: TCP
+    {{- with $v.networkPolicy.httpClients }}
+    # Apps that call this app's port over plain HTTP, outside Dapr
+    # (networkPolicy.httpClients: the storefront calls the gateway's public API).
+    - from:
+        - podSelector:
+            matchExpressions:
+              - key: app.kubernetes.io/name
+                operator: In
+                values: {{ toJson . }}
+              - key: app.kubernetes.io/part-of
+                operator: In
+                values: ["shopmesh"]
+      ports:
+        - port: http
+          protocol: TCP
+    {{- end }}
     {{- if $v.ingress.enabled }}
     # The ALB (target type ip) from the public subnets.
     - from:
@@ -521,9 +537,18 @@ spec:
     {{- end }}
 {{- end }}
 {{- if $v.ingress.enabled }}
+{{- $metricsRouted := false }}
+{{- range $v.ingress.paths }}
+{{- if hasPrefix (printf "%s/" (trimSuffix "/" .)) "/metrics/" }}{{ $metricsRouted = true }}{{ end }}
+{{- end }}
 ---
 # The public entrance: an internet-facing ALB (AWS Load Balancer Controller)
 # sending to the pods directly (target type ip); CloudFront and WAF sit in front.
+# One ALB for the environment: every Ingress of the group {{ printf "%s-%s" $v.ingress.groupName $env }} adds its
+# paths to it, tried in group order (the gateway's API paths, then the
+# storefront's catch-all "/"). An Ingress group rather than one Ingress with
+# both backends: each chart keeps its own Service, health check and release,
+# and the gateway's API needs no storefront installed.
 apiVersion: networking.k8s.io/v1
 kind: Ingress
 metadata:
@@ -535,6 +560,7 @@ metadata:
     alb.ingress.kubernetes.io/scheme: {{ $v.ingress.scheme }}
     alb.ingress.kubernetes.io/target-type: ip
     alb.ingress.kubernetes.io/group.name: {{ printf "%s-%s" $v.ingress.groupName $env | quote }}
+    alb.ingress.kubernetes.io/group.order: {{ $v.ingress.groupOrder | quote }}
     alb.ingress.kubernetes.io/listen-ports: '[{"HTTP": 80}, {"HTTPS": 443}]'
     alb.ingress.kubernetes.io/ssl-redirect: "443"
     alb.ingress.kubernetes.io/certificate-arn: {{ include "shopmesh.required" (dict "v" $v.ingress.certificateArn "name" "ingress.certificateArn") | quote }}
@@ -552,19 +578,34 @@ metadata:
     alb.ingress.kubernetes.io/wafv2-acl-arn: {{ . | quote }}
     {{- end }}
     alb.ingress.kubernetes.io/tags: {{ printf "Application=shopmesh,Environment=%s" $env | quote }}
+    {{- if $metricsRouted }}
+    # /metrics is scraped inside the cluster; from outside it is not found.
+    alb.ingress.kubernetes.io/actions.metrics-not-found: '{"type":"fixed-response","fixedResponseConfig":{"contentType":"text/plain","statusCode":"404","messageBody":"404 page not found"}}'
+    {{- end }}
 spec:
   ingressClassName: alb
   rules:
     - host: {{ include "shopmesh.required" (dict "v" $v.ingress.host "name" "ingress.host") | quote }}
       http:
         paths:
-          - path: /
+          {{- if $metricsRouted }}
+          - path: /metrics
+            pathType: Exact
+            backend:
+              service:
+                name: metrics-not-found
+                port:
+                  name: use-annotation
+          {{- end }}
+          {{- range $v.ingress.paths }}
+          - path: {{ . | quote }}
             pathType: Prefix
             backend:
               service:
                 name: {{ $id }}
                 port:
                   name: http
+          {{- end }}
 {{- end }}
 {{- if eq $v.mesh.mode "appmesh" }}
 ---

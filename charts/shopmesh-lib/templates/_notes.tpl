@@ -47,12 +47,15 @@ Check it:
   traces), daprd its own per the Dapr Configuration shopmesh-{{ $id }}; the collector sends them to
   X-Ray (or Datadog). Metrics (/metrics, daprd's :9090) end on the CloudWatch dashboard <name>-overview.
 {{- if $v.ingress.enabled }}
-- The public address: the ALB of the Ingress {{ $id }} (a few minutes after the first install;
-  the AWS Load Balancer Controller must run):
+- The public address: the ALB of the Ingress {{ $id }}, shared by the Ingress group
+  {{ printf "%s-%s" $v.ingress.groupName $v.environment }} (a few minutes after the first install; the AWS Load Balancer Controller must run):
     kubectl -n {{ $ns }} get ingress {{ $id }} -o jsonpath='{.status.loadBalancer.ingress[0].hostname}{"\n"}'
-  It serves https://{{ $v.ingress.host }}/ once DNS points there: apply Terraform again with
-  alb = { dns_name, zone_id, arn_suffix } (docs/deploy-aws.md, section 3), then
-    curl -fsS https://{{ $v.ingress.host }}/readyz
+  It sends {{ join ", " $v.ingress.paths }} of https://{{ $v.ingress.host }}/ to {{ $id }} (group order {{ $v.ingress.groupOrder }}) once
+  DNS points there: apply Terraform again with alb = { dns_name, zone_id, arn_suffix } (docs/deploy-aws.md,
+  section 3). Its security group admits CloudFront only: try those paths through the shop's domain,
+  and see whether the ALB finds the pods healthy (its health check asks /readyz):
+    kubectl -n {{ $ns }} get targetgroupbindings -o wide
+    aws elbv2 describe-target-health --target-group-arn <the ARN of the binding of service {{ $id }}>
 {{- end }}
 {{- if eq $v.mesh.mode "appmesh" }}
 - App Mesh: the pods also carry envoy; the mesh objects:
@@ -98,6 +101,7 @@ Check it:
     kubectl -n {{ $ns }} logs deploy/<app> -c daprd | grep -iE 'error|fatal'
 
 Next: install the services (users catalog inventory orders payments notifications search,
-the gateway last) with the same -f files, and `helm test` each (docs/deploy-aws.md, section 3).
+then the gateway, and the storefront last, once `go tool task deploy:assets` has uploaded its
+assets) with the same -f files, and `helm test` each (docs/deploy-aws.md, section 3).
 Every setting and its default: helm show values charts/{{ .Chart.Name }} (or its README.md).
 {{- end -}}

@@ -160,8 +160,12 @@ networkPolicy:
   # -- Namespace whose pods may scrape /metrics and daprd's :9090: the
   # OpenTelemetry collectors Terraform installs (modules/observability).
   metricsNamespace: observability
-  # -- CIDRs of the ALB's nodes (the public subnets): only they reach the gateway's port. Required with ingress.enabled.
+  # -- CIDRs of the ALB's nodes (the public subnets): only they reach the port of an app with an Ingress
+  # (the gateway, the storefront). Required with ingress.enabled.
   albSourceCIDRs: []
+  # -- App ids whose pods call this app's port over plain HTTP, outside Dapr (the storefront calls
+  # the gateway's public API through its Service): admitted to the port http.
+  httpClients: []
   # -- CIDRs kubelet probes come from (the nodes' subnets), for CNIs that police them.
   probeSourceCIDRs: []
 caBundle:
@@ -204,12 +208,25 @@ mesh:
     expose: false
     # -- VPC Lattice's source range (managed prefix list com.amazonaws.<region>.vpc-lattice).
     sourceCIDRs: ["169.254.171.0/24"]
-# The public entrance (the gateway): an Ingress for the AWS Load Balancer Controller.
+# The public entrance: an Ingress for the AWS Load Balancer Controller. The
+# gateway's and the storefront's Ingresses join one ALB (the Ingress group
+# `<groupName>-<environment>`): the gateway takes the paths of its public API,
+# the storefront every other path. The ALB-wide settings (scheme, certificate,
+# TLS policy, security groups, WAF, deletion protection) must be the same in
+# every Ingress of the group: set them for all services, not under services.<app id>.
 ingress:
   # -- Create the Ingress (an internet-facing ALB, target type ip).
   enabled: false
   # -- Host name the ALB serves, e.g. api.shop.example. Required with enabled.
   host: ""
+  # -- Path prefixes the ALB sends to this app (pathType Prefix: "/api" covers /api and /api/...).
+  # Whatever the order here, the controller tries the longest prefix of an Ingress first.
+  # @schema {"minItems": 1, "items": {"type": "string", "pattern": "^/"}}
+  paths: ["/"]
+  # -- alb.ingress.kubernetes.io/group.order: the rules of the Ingress with the lower order are
+  # tried first (-1000 to 1000), so a catch-all "/" (the storefront) takes a higher one.
+  # @schema {"minimum": -1000, "maximum": 1000}
+  groupOrder: 0
   # -- ACM certificate of the HTTPS listener. Required with enabled.
   certificateArn: ""
   # -- WAFv2 web ACL of the ALB; empty: none.

@@ -18,8 +18,9 @@ locals {
   # the Dapr secrets API. Keep in step with those files.
   dapr_secrets = {
     for app in local.apps : app => concat(
-      # pubsub (MSK, no scopes: every sidecar). The snssqs alternative has no secret.
-      local.kafka ? ["shopmesh/${var.environment}/shared/msk-scram-password"] : [],
+      # pubsub (MSK, scoped to every app but the storefront). The snssqs
+      # alternative has no secret.
+      local.kafka && app != "storefront" ? ["shopmesh/${var.environment}/shared/msk-scram-password"] : [],
       # <app>-store on RDS PostgreSQL (users, orders, payments; catalog and
       # notifications with their .rds alternative) or on DocumentDB.
       contains(local.rds_apps, app) ? ["shopmesh/${var.environment}/${app}/rds-dsn"] : [],
@@ -32,6 +33,10 @@ locals {
       # are read only by the built-in identity provider, which AWS does not run
       # (IDENTITY_PROVIDER=cognito in outputs.tf): add them if that changes.
       app == "users" ? ["admin-email", "admin-password"] : [],
+      # The storefront's own GetSecret call (apps/storefront/secrets): the key
+      # that seals its session cookies, at start-up (storefront.tf). Its sidecar
+      # loads no other component than the secret store.
+      app == "storefront" ? [aws_secretsmanager_secret.storefront_session_key.name] : [],
     )
   }
 
@@ -117,7 +122,8 @@ locals {
       Action   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"]
       Resource = module.dynamodb.table_arn
     }]
-    payments = []
+    payments   = []
+    storefront = []
     notifications = [{
       Sid      = "SendEmail"
       Effect   = "Allow"

@@ -18,8 +18,9 @@ locals {
     ManagedBy   = "terraform"
   }
 
-  # The Dapr app ids (dapr/dapr.yaml, internal/contracts/names.go).
-  apps = ["gateway", "users", "catalog", "inventory", "orders", "payments", "notifications", "search"]
+  # The Dapr app ids (dapr/dapr.yaml, internal/contracts/names.go): an image
+  # repository, an IAM role and the alarms of each.
+  apps = ["gateway", "users", "catalog", "inventory", "orders", "payments", "notifications", "search", "storefront"]
 
   # Which apps keep their state where (components/aws and the chosen alternatives).
   rds_apps   = concat(["users", "orders", "payments"], [for a in ["catalog", "notifications"] : a if contains(var.component_alternatives, "${a}-store.rds")])

@@ -27,11 +27,15 @@ output "helm_values" {
       {
         gateway = {
           serviceAccount = { roleArn = module.service_roles["gateway"].role_arn }
+          # TRUSTED_PROXIES: X-Forwarded-For is believed from the ALB (public
+          # subnets) and from the storefront's pods, which pass on the shopper's
+          # address (the VPC CNI gives pods addresses of the nodes' private
+          # subnets); the gateway's NetworkPolicy lets no other app reach its port.
           env = {
             REDIS_ADDR          = module.elasticache.primary_endpoint
             REDIS_TLS           = "true"
             REDIS_DB            = "1"
-            TRUSTED_PROXIES     = join(",", module.network.public_subnet_cidrs)
+            TRUSTED_PROXIES     = join(",", concat(module.network.public_subnet_cidrs, module.network.private_subnet_cidrs))
             AUTH_ISSUER         = module.cognito.issuer
             AUTH_JWKS_URL       = "${module.cognito.issuer}/.well-known/jwks.json"
             AUTH_AUDIENCE       = module.cognito.client_id
@@ -50,6 +54,15 @@ output "helm_values" {
             COGNITO_CLIENT_ID    = module.cognito.client_id
           }
           secretEnv = local.secret_env.users
+        }
+        storefront = {
+          serviceAccount = { roleArn = module.service_roles["storefront"].role_arn }
+          env = {
+            # The ALB's addresses: the storefront believes their X-Forwarded-For.
+            STOREFRONT_TRUSTED_PROXIES = join(",", module.network.public_subnet_cidrs)
+            # CloudFront sends the origin's Host; forms come from these.
+            STOREFRONT_PUBLIC_HOSTS = "${var.domain},www.${var.domain}"
+          }
         }
         search = {
           serviceAccount = { roleArn = module.service_roles["search"].role_arn }
@@ -80,7 +93,7 @@ output "cluster_name" {
 }
 
 output "assets_bucket" {
-  description = "Bucket of the static assets CloudFront serves."
+  description = "Bucket of the storefront's static assets and product images CloudFront serves under /static/ and /images/: go tool task deploy:assets ASSETS_BUCKET=<this>."
   value       = module.cdn.assets_bucket
 }
 

@@ -155,7 +155,7 @@ variable "cloudfront_price_class" {
 }
 
 variable "alb" {
-  description = "The gateway's ALB once the AWS Load Balancer Controller made it (second apply): DNS name, hosted zone id and ARN suffix; null before."
+  description = "The ALB of the gateway and the storefront (the charts' Ingress group) once the AWS Load Balancer Controller made it (second apply): DNS name, hosted zone id and ARN suffix; null before."
   type = object({
     dns_name   = string
     zone_id    = string

@@ -57,8 +57,8 @@ func TestImages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(targets) != 9 {
-		t.Errorf("%d targets, want 9 (eight apps and migrate)", len(targets))
+	if len(targets) != 10 {
+		t.Errorf("%d targets, want 10 (nine apps and migrate)", len(targets))
 	}
 	for _, tg := range targets {
 		t.Run(tg.Name, func(t *testing.T) {

@@ -1,8 +1,14 @@
-# The shop's front door: CloudFront (with WAF) serving static assets from a
-# private S3 bucket (origin access control) and the API (/api/*, /graphql)
-# from the gateway's ALB through Origin Shield, uncached. Route 53 points the
-# domain at CloudFront and the API origin host at the ALB; ACM certificates
-# for both are validated by DNS.
+# The shop's front door: CloudFront (with WAF) in front of two origins.
+#   - The ALB (through Origin Shield, uncached), which the charts' Ingress group
+#     shares between the gateway (/api, /graphql, /.well-known, /openapi.json)
+#     and the storefront (every other path): the default behaviour, so the
+#     storefront's pages, and the API's /api/* and /graphql behaviours.
+#   - A private S3 bucket (origin access control) for /static/* and /images/*:
+#     the storefront's content-hashed stylesheet and script and its product
+#     images, uploaded by `go tool task deploy:assets` with their own
+#     Cache-Control, so the pages' asset requests never reach the cluster.
+# Route 53 points the domain at CloudFront and the origin host at the ALB; ACM
+# certificates for both are validated by DNS.
 
 data "aws_route53_zone" "this" {
   name = var.domain
@@ -61,7 +67,9 @@ resource "aws_acm_certificate_validation" "origin" {
 }
 
 # ---- The ALB's security group: HTTPS from CloudFront only, so that nothing
-# reaches the gateway around the WAF (the charts' ingress.securityGroups).
+# reaches the gateway or the storefront around the WAF (the charts'
+# ingress.securityGroups). Its description still names the gateway alone:
+# changing it would replace the group.
 
 data "aws_ec2_managed_prefix_list" "cloudfront" {
   name = "com.amazonaws.global.cloudfront.origin-facing"
@@ -85,7 +93,7 @@ resource "aws_vpc_security_group_ingress_rule" "alb_cloudfront" {
 
 resource "aws_vpc_security_group_egress_rule" "alb_targets" {
   security_group_id = aws_security_group.alb.id
-  description       = "To the gateway pods"
+  description       = "To the gateway and storefront pods"
   cidr_ipv4         = var.vpc_cidr
   ip_protocol       = "-1"
 }
@@ -128,17 +136,29 @@ resource "aws_cloudfront_origin_access_control" "assets" {
   signing_protocol                  = "sigv4"
 }
 
+# CloudFront may read the objects and, so that a missing one is a 404 rather
+# than S3's 403, list the bucket (CloudFront sends only the /static/* and
+# /images/* paths here, so no request lists it).
 resource "aws_s3_bucket_policy" "assets" {
   bucket = aws_s3_bucket.assets.id
   policy = jsonencode({
     Version = "2012-10-17"
-    Statement = [{
-      Effect    = "Allow"
-      Principal = { Service = "cloudfront.amazonaws.com" }
-      Action    = "s3:GetObject"
-      Resource  = "${aws_s3_bucket.assets.arn}/*"
-      Condition = { StringEquals = { "AWS:SourceArn" = aws_cloudfront_distribution.this.arn } }
-    }]
+    Statement = [
+      {
+        Effect    = "Allow"
+        Principal = { Service = "cloudfront.amazonaws.com" }
+        Action    = "s3:GetObject"
+        Resource  = "${aws_s3_bucket.assets.arn}/*"
+        Condition = { StringEquals = { "AWS:SourceArn" = aws_cloudfront_distribution.this.arn } }
+      },
+      {
+        Effect    = "Allow"
+        Principal = { Service = "cloudfront.amazonaws.com" }
+        Action    = "s3:ListBucket"
+        Resource  = aws_s3_bucket.assets.arn
+        Condition = { StringEquals = { "AWS:SourceArn" = aws_cloudfront_distribution.this.arn } }
+      },
+    ]
   })
 }
 
@@ -152,20 +172,20 @@ data "aws_cloudfront_cache_policy" "disabled" {
   name = "Managed-CachingDisabled"
 }
 
-data "aws_cloudfront_origin_request_policy" "api" {
-  # Everything the viewer sent except Host: the ALB's rule matches the origin host.
+data "aws_cloudfront_origin_request_policy" "alb" {
+  # Everything the viewer sent (cookies, query strings, headers) except Host:
+  # the ALB's rules match the origin host.
   name = "Managed-AllViewerExceptHostHeader"
 }
 
 resource "aws_cloudfront_distribution" "this" {
-  enabled             = true
-  is_ipv6_enabled     = true
-  comment             = "ShopMesh ${var.name}"
-  aliases             = [var.domain, "www.${var.domain}"]
-  price_class         = var.price_class
-  web_acl_id          = var.web_acl_arn
-  default_root_object = "index.html"
-  http_version        = "http2and3"
+  enabled         = true
+  is_ipv6_enabled = true
+  comment         = "ShopMesh ${var.name}"
+  aliases         = [var.domain, "www.${var.domain}"]
+  price_class     = var.price_class
+  web_acl_id      = var.web_acl_arn
+  http_version    = "http2and3"
 
   origin {
     origin_id                = "assets"
@@ -174,7 +194,7 @@ resource "aws_cloudfront_distribution" "this" {
   }
 
   origin {
-    origin_id   = "api"
+    origin_id   = "alb"
     domain_name = var.api_origin_host
 
     custom_origin_config {
@@ -182,6 +202,10 @@ resource "aws_cloudfront_distribution" "this" {
       https_port             = 443
       origin_protocol_policy = "https-only"
       origin_ssl_protocols   = ["TLSv1.2"]
+      # The longest CloudFront waits for the next bytes of a response without
+      # a quota increase: an order page's live status (server-sent events)
+      # may be quiet that long.
+      origin_read_timeout = 60
     }
 
     origin_shield {
@@ -190,25 +214,45 @@ resource "aws_cloudfront_distribution" "this" {
     }
   }
 
+  # The storefront's pages (and whatever else the ALB routes): never cached,
+  # forms posted, the session cookies and query strings passed on.
   default_cache_behavior {
-    target_origin_id       = "assets"
-    viewer_protocol_policy = "redirect-to-https"
-    allowed_methods        = ["GET", "HEAD", "OPTIONS"]
-    cached_methods         = ["GET", "HEAD"]
-    cache_policy_id        = data.aws_cloudfront_cache_policy.optimized.id
-    compress               = true
+    target_origin_id         = "alb"
+    viewer_protocol_policy   = "redirect-to-https"
+    allowed_methods          = ["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"]
+    cached_methods           = ["GET", "HEAD"]
+    cache_policy_id          = data.aws_cloudfront_cache_policy.disabled.id
+    origin_request_policy_id = data.aws_cloudfront_origin_request_policy.alb.id
+    compress                 = true
   }
 
+  # The storefront's assets from S3, cached as their Cache-Control says
+  # (static/: a year, immutable, the names carry a hash; images/: a day).
+  dynamic "ordered_cache_behavior" {
+    for_each = ["/static/*", "/images/*"]
+    content {
+      path_pattern           = ordered_cache_behavior.value
+      target_origin_id       = "assets"
+      viewer_protocol_policy = "redirect-to-https"
+      allowed_methods        = ["GET", "HEAD", "OPTIONS"]
+      cached_methods         = ["GET", "HEAD"]
+      cache_policy_id        = data.aws_cloudfront_cache_policy.optimized.id
+      compress               = true
+    }
+  }
+
+  # The API: as the default behaviour, but plain HTTP is refused rather than
+  # redirected (a client's POST would not survive the redirect).
   dynamic "ordered_cache_behavior" {
     for_each = ["/api/*", "/graphql"]
     content {
       path_pattern             = ordered_cache_behavior.value
-      target_origin_id         = "api"
+      target_origin_id         = "alb"
       viewer_protocol_policy   = "https-only"
       allowed_methods          = ["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"]
       cached_methods           = ["GET", "HEAD"]
       cache_policy_id          = data.aws_cloudfront_cache_policy.disabled.id
-      origin_request_policy_id = data.aws_cloudfront_origin_request_policy.api.id
+      origin_request_policy_id = data.aws_cloudfront_origin_request_policy.alb.id
       compress                 = true
     }
   }

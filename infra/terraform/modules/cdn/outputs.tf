@@ -1,10 +1,10 @@
 output "origin_certificate_arn" {
-  description = "ACM certificate of the API origin host (the charts' ingress.certificateArn)."
+  description = "ACM certificate of the ALB's origin host (the charts' ingress.certificateArn)."
   value       = aws_acm_certificate_validation.origin.certificate_arn
 }
 
 output "alb_security_group_id" {
-  description = "Security group of the gateway's ALB (the charts' ingress.securityGroups)."
+  description = "Security group of the ALB of the gateway and the storefront (the charts' ingress.securityGroups)."
   value       = aws_security_group.alb.id
 }
 
@@ -14,6 +14,6 @@ output "distribution_domain" {
 }
 
 output "assets_bucket" {
-  description = "Bucket of the static assets."
+  description = "Bucket of the storefront's static assets and product images (keys static/... and images/..., the URL paths CloudFront sends here)."
   value       = aws_s3_bucket.assets.bucket
 }

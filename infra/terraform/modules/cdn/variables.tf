@@ -9,12 +9,12 @@ variable "domain" {
 }
 
 variable "api_origin_host" {
-  description = "Host name of the API origin: the gateway's ALB (the charts' ingress.host), e.g. origin.shop.example."
+  description = "Host name of CloudFront's ALB origin: the host of the charts' Ingress group (ingress.host: the gateway's API and the storefront's pages), e.g. origin.shop.example."
   type        = string
 }
 
 variable "alb" {
-  description = "The gateway's ALB, created by the AWS Load Balancer Controller after the first helm install: its DNS name and hosted zone id (null before it exists)."
+  description = "The ALB of the charts' Ingress group (gateway and storefront), created by the AWS Load Balancer Controller after the first helm install: its DNS name and hosted zone id (null before it exists)."
   type = object({
     dns_name = string
     zone_id  = string
@@ -23,7 +23,7 @@ variable "alb" {
 }
 
 variable "vpc_id" {
-  description = "The VPC of the gateway's ALB."
+  description = "The VPC of the ALB."
   type        = string
 }
 
