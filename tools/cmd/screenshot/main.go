@@ -22,7 +22,6 @@ import (
 	"image/png"
 	"io"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strconv"
@@ -31,6 +30,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/shopmesh/shopmesh/tools/chromium"
 )
 
 func main() {
@@ -63,7 +64,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.full, "full", false, "capture the whole page height, not only the viewport")
 	fs.DurationVar(&o.timeout, "timeout", 60*time.Second, "how long to wait for the page and the selector")
 	fs.DurationVar(&o.settle, "settle", 300*time.Millisecond, "pause after the selector appears (layout, fonts)")
-	fs.StringVar(&o.browser, "browser", os.Getenv("SHOPMESH_CHROMIUM"), "Chromium executable (default: chromium or chromium-browser on PATH; env SHOPMESH_CHROMIUM)")
+	fs.StringVar(&o.browser, "browser", os.Getenv(chromium.EnvBrowser), "Chromium executable (default: chromium or chromium-browser on PATH; env SHOPMESH_CHROMIUM)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -106,7 +107,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		}
 		return 2
 	}
-	browser, err := findBrowser(o.browser)
+	browser, err := chromium.Find(o.browser)
 	if err != nil {
 		fmt.Fprintln(stderr, "screenshot:", err)
 		return 1
@@ -125,29 +126,11 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	return 0
 }
 
-// findBrowser returns the Chromium to run: the given path, or chromium or
-// chromium-browser on PATH. It never downloads one.
-func findBrowser(given string) (string, error) {
-	if given != "" {
-		p, err := exec.LookPath(given)
-		if err != nil {
-			return "", fmt.Errorf("browser %q: %w", given, err)
-		}
-		return p, nil
-	}
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p, nil
-		}
-	}
-	return "", errors.New("no chromium on PATH: install Debian's (apt-get install -y chromium) or pass -browser")
-}
-
 // shoot loads o.url in a fresh headless browser of o.width×o.height, waits
 // for o.wait and returns the PNG. Console errors and uncaught exceptions
 // of the page go to logw as they come.
 func shoot(ctx context.Context, browser string, o options, logw io.Writer) ([]byte, error) {
-	bctx, cancel := newBrowser(ctx, browser, o.width, o.height)
+	bctx, cancel := chromium.New(ctx, browser, o.width, o.height)
 	defer cancel()
 
 	// Collect the page's complaints from the start (Console starts the
@@ -219,29 +202,6 @@ func shoot(ctx context.Context, browser string, o options, logw io.Writer) ([]by
 		return nil, fmt.Errorf("capture %s: not a PNG: %w", o.url, err)
 	}
 	return img, nil
-}
-
-// newBrowser returns a chromedp context for a fresh headless Chromium
-// (browser) with a window of width×height; cancel stops it. The browser
-// starts at the context's first chromedp call.
-func newBrowser(ctx context.Context, browser string, width, height int) (context.Context, context.CancelFunc) {
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(browser),
-		chromedp.WindowSize(width, height),
-		chromedp.Flag("hide-scrollbars", true),
-		chromedp.Flag("force-color-profile", "srgb"),
-		chromedp.Flag("font-render-hinting", "none"),
-	)
-	if os.Geteuid() == 0 {
-		// Chromium refuses to run as root with its sandbox.
-		opts = append(opts, chromedp.NoSandbox)
-	}
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	bctx, cancel := chromedp.NewContext(allocCtx)
-	return bctx, func() {
-		cancel()
-		cancelAlloc()
-	}
 }
 
 // writeFile writes data to path through a temporary file in its folder, so

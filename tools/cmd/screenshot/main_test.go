@@ -17,6 +17,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"github.com/shopmesh/shopmesh/tools/chromium"
 )
 
 func TestParseSize(t *testing.T) {
@@ -150,7 +152,7 @@ func spansOf(tr map[string]any) []map[string]any {
 // says, shows the spans whose parent is missing, and the command writes a
 // PNG of it.
 func TestViewerInChromium(t *testing.T) {
-	browser, err := findBrowser(os.Getenv("SHOPMESH_CHROMIUM"))
+	browser, err := chromium.Find(os.Getenv(chromium.EnvBrowser))
 	if err != nil {
 		if os.Getenv("SHOPMESH_BROWSER_TESTS") == "1" {
 			t.Fatal(err)
@@ -206,7 +208,7 @@ func TestViewerInChromium(t *testing.T) {
 
 	srv := fakeJaeger(t, map[string]map[string]any{"main": main, "orphaned": orphaned})
 
-	ctx, cancel := newBrowser(context.Background(), browser, 1280, 900)
+	ctx, cancel := chromium.New(context.Background(), browser, 1280, 900)
 	defer cancel()
 	var mu sync.Mutex
 	var complaints []string
