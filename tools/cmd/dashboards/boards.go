@@ -187,6 +187,9 @@ var services = []service{
 						q(quantile("0.99", "", rate("http_request_duration_seconds_bucket", appSel("search", `route="/search"`))), "p99"),
 					}})
 		}},
+	// The web shop: its pages' RED (each page's calls to the gateway are
+	// in the gateway's board and in the page's trace).
+	{id: "storefront", title: "Storefront"},
 }
 
 // serviceBoard is one service: its routes' RED, its events, its own

@@ -13,14 +13,13 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
-	"strings"
+
+	"github.com/shopmesh/shopmesh/tools/generated"
 )
 
 // regenerate is the command that brings the JSON in git up to date.
@@ -40,7 +39,7 @@ func main() {
 
 func run(dir string, log io.Writer) error {
 	if dir == "" {
-		root, err := repoRoot()
+		root, err := generated.RepoRoot(markerPath)
 		if err != nil {
 			return err
 		}
@@ -50,32 +49,12 @@ func run(dir string, log io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	for _, f := range files {
-		if err := os.WriteFile(filepath.Join(dir, f.name), f.data, 0o644); err != nil {
-			return err
-		}
-	}
 	// A dashboard no longer generated must not linger.
-	stale, err := staleFiles(dir, files)
-	if err != nil {
+	if _, err := generated.Write(dir, ".json", files); err != nil {
 		return err
-	}
-	for _, name := range stale {
-		if err := os.Remove(filepath.Join(dir, name)); err != nil {
-			return err
-		}
 	}
 	fmt.Fprintf(log, "dashboards: wrote %d files to %s\n", len(files), dir)
 	return nil
-}
-
-// file is one output file.
-type file struct {
-	name string
-	data []byte
 }
 
 // entry is a dashboard in index.json.
@@ -89,12 +68,12 @@ type entry struct {
 
 // render returns every file the command writes, dashboards in page order
 // and index.json last.
-func render() ([]file, error) {
+func render() ([]generated.File, error) {
 	names, dbs, err := built()
 	if err != nil {
 		return nil, err
 	}
-	var out []file
+	var out []generated.File
 	var index struct {
 		Dashboards []entry `json:"dashboards"`
 	}
@@ -109,7 +88,7 @@ func render() ([]file, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", names[i], err)
 		}
-		out = append(out, file{names[i], data})
+		out = append(out, generated.File{Name: names[i], Data: data})
 		index.Dashboards = append(index.Dashboards, entry{
 			File: names[i], UID: uid, Title: deref(db.Title), Description: deref(db.Description), Tags: db.Tags,
 		})
@@ -118,7 +97,7 @@ func render() ([]file, error) {
 	if err != nil {
 		return nil, err
 	}
-	return append(out, file{indexFile, data}), nil
+	return append(out, generated.File{Name: indexFile, Data: data}), nil
 }
 
 // marshal is indented JSON with a final newline; encoding/json sorts map
@@ -135,46 +114,8 @@ func marshal(v any) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// staleFiles are the .json files of dir that render does not write.
-func staleFiles(dir string, files []file) ([]string, error) {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, err
-	}
-	var stale []string
-	for _, e := range entries {
-		name := e.Name()
-		if e.IsDir() || !strings.HasSuffix(name, ".json") {
-			continue
-		}
-		if !slices.ContainsFunc(files, func(f file) bool { return f.name == name }) {
-			stale = append(stale, name)
-		}
-	}
-	return stale, nil
-}
-
-// repoRoot is the checkout's root: the first folder up from the working
-// directory that holds tools/go.mod and observability/.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if isFile(filepath.Join(dir, "tools", "go.mod")) && isDir(filepath.Join(dir, "observability")) {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("not inside a ShopMesh checkout (no tools/go.mod and observability/ above the working directory); pass -dir")
-		}
-		dir = parent
-	}
-}
-
-func isFile(p string) bool { st, err := os.Stat(p); return err == nil && st.Mode().IsRegular() }
-func isDir(p string) bool  { st, err := os.Stat(p); return err == nil && st.IsDir() }
+// markerPath is what tells the checkout's root (generated.RepoRoot).
+const markerPath = "observability"
 
 func deref[T any](p *T) T {
 	var zero T

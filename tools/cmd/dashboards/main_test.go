@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"os"
@@ -10,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/shopmesh/shopmesh/tools/generated"
 )
 
 // committedDir is observability/dashboards of this checkout, as a path
@@ -25,7 +26,7 @@ func committedDir(t *testing.T) string {
 		t.Fatal(err)
 	}
 	dir := pkg + "/../../../observability/dashboards"
-	root, err := repoRoot()
+	root, err := generated.RepoRoot(markerPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,23 +49,12 @@ func TestCommittedJSONIsUpToDate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range files {
-		got, err := os.ReadFile(dir + "/" + f.name)
-		switch {
-		case os.IsNotExist(err):
-			t.Errorf("%s is missing from %s: run %s", f.name, filepath.Clean(dir), regenerate)
-		case err != nil:
-			t.Error(err)
-		case !bytes.Equal(got, f.data):
-			t.Errorf("%s in %s is not what the generator writes now (edited by hand, or the code changed without regenerating): run %s", f.name, filepath.Clean(dir), regenerate)
-		}
-	}
-	stale, err := staleFiles(dir, files)
+	problems, err := generated.Check(dir, ".json", files, regenerate)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range stale {
-		t.Errorf("%s in %s is no dashboard the generator writes: run %s (it deletes it)", name, filepath.Clean(dir), regenerate)
+	for _, p := range problems {
+		t.Error(p)
 	}
 }
 
@@ -87,7 +77,7 @@ func TestRunWritesAndPrunes(t *testing.T) {
 	}
 	var want []string
 	for _, f := range files {
-		want = append(want, f.name)
+		want = append(want, f.Name)
 	}
 	want = append(want, "README.md")
 	entries, err := os.ReadDir(dir)
@@ -143,19 +133,19 @@ func TestPanelsAreDrawable(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, f := range files {
-		if f.name == indexFile {
+		if f.Name == indexFile {
 			continue
 		}
 		var d grafanaDashboard
-		if err := json.Unmarshal(f.data, &d); err != nil {
-			t.Fatalf("%s: %v", f.name, err)
+		if err := json.Unmarshal(f.Data, &d); err != nil {
+			t.Fatalf("%s: %v", f.Name, err)
 		}
 		if len(d.Templating.List) != 1 || d.Templating.List[0].Name != datasourceVar || d.Templating.List[0].Query != "prometheus" {
-			t.Errorf("%s: templating %+v, want the one datasource variable", f.name, d.Templating.List)
+			t.Errorf("%s: templating %+v, want the one datasource variable", f.Name, d.Templating.List)
 		}
 		ids := map[int]bool{}
 		for _, p := range d.Panels {
-			where := f.name + ": panel " + p.Title
+			where := f.Name + ": panel " + p.Title
 			if ids[p.ID] || p.ID == 0 {
 				t.Errorf("%s: id %d is 0 or not unique", where, p.ID)
 			}
@@ -193,7 +183,7 @@ func TestPanelsAreDrawable(t *testing.T) {
 // Every app of dapr/dapr.yaml (the single source of app ids) has its
 // dashboard.
 func TestEveryAppHasADashboard(t *testing.T) {
-	root, err := repoRoot()
+	root, err := generated.RepoRoot(markerPath)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,15 +17,15 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
+
+	"github.com/shopmesh/shopmesh/tools/generated"
 )
 
 // regenerate is the command that brings the SVGs in git up to date.
@@ -53,7 +53,7 @@ func main() {
 
 func run(seed, dir string, log io.Writer) error {
 	if seed == "" || dir == "" {
-		root, err := repoRoot()
+		root, err := generated.RepoRoot(seedPath)
 		if err != nil {
 			return err
 		}
@@ -72,23 +72,9 @@ func run(seed, dir string, log io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	for _, f := range files {
-		if err := os.WriteFile(filepath.Join(dir, f.name), f.data, 0o644); err != nil {
-			return err
-		}
-	}
-	// The picture of a product no longer in the seed must not linger.
-	stale, err := staleFiles(dir, files)
+	stale, err := generated.Write(dir, ".svg", files)
 	if err != nil {
 		return err
-	}
-	for _, name := range stale {
-		if err := os.Remove(filepath.Join(dir, name)); err != nil {
-			return err
-		}
 	}
 	fmt.Fprintf(log, "productimages: wrote %d files to %s, removed %d stale\n", len(files), dir, len(stale))
 	return nil
@@ -137,61 +123,15 @@ func readSeed(path string) ([]product, error) {
 // fileName is the picture's file for a SKU.
 func fileName(sku string) string { return strings.ToLower(sku) + ".svg" }
 
-// file is one output file.
-type file struct {
-	name string
-	data []byte
-}
-
 // render returns every file the command writes, in seed order.
-func render(products []product) ([]file, error) {
-	out := make([]file, 0, len(products))
+func render(products []product) ([]generated.File, error) {
+	out := make([]generated.File, 0, len(products))
 	for _, p := range products {
 		data, err := drawProduct(p)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", p.SKU, err)
 		}
-		out = append(out, file{fileName(p.SKU), data})
+		out = append(out, generated.File{Name: fileName(p.SKU), Data: data})
 	}
 	return out, nil
 }
-
-// staleFiles are the .svg files of dir that render does not write.
-func staleFiles(dir string, files []file) ([]string, error) {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, err
-	}
-	var stale []string
-	for _, e := range entries {
-		name := e.Name()
-		if e.IsDir() || !strings.HasSuffix(name, ".svg") {
-			continue
-		}
-		if !slices.ContainsFunc(files, func(f file) bool { return f.name == name }) {
-			stale = append(stale, name)
-		}
-	}
-	return stale, nil
-}
-
-// repoRoot is the checkout's root: the first folder up from the working
-// directory that holds tools/go.mod and the catalog seed.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if isFile(filepath.Join(dir, "tools", "go.mod")) && isFile(filepath.Join(dir, seedPath)) {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("not inside a ShopMesh checkout (no tools/go.mod and " + filepath.ToSlash(seedPath) + " above the working directory); pass -seed and -dir")
-		}
-		dir = parent
-	}
-}
-
-func isFile(p string) bool { st, err := os.Stat(p); return err == nil && st.Mode().IsRegular() }

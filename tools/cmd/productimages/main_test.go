@@ -3,13 +3,14 @@ package main
 import (
 	"bytes"
 	"encoding/xml"
-	"errors"
 	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/shopmesh/shopmesh/tools/generated"
 )
 
 // inCheckout is a path of the checkout (outPath or seedPath) as a path
@@ -25,7 +26,7 @@ func inCheckout(t *testing.T, rel string) string {
 		t.Fatal(err)
 	}
 	p := pkg + "/../../../" + filepath.ToSlash(rel)
-	root, err := repoRoot()
+	root, err := generated.RepoRoot(seedPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,23 +59,12 @@ func TestCommittedImagesAreUpToDate(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := inCheckout(t, outPath)
-	for _, f := range files {
-		got, err := os.ReadFile(dir + "/" + f.name)
-		switch {
-		case errors.Is(err, os.ErrNotExist):
-			t.Errorf("%s is missing from %s: run %s", f.name, filepath.Clean(dir), regenerate)
-		case err != nil:
-			t.Error(err)
-		case !bytes.Equal(got, f.data):
-			t.Errorf("%s in %s is not what the generator writes now (edited by hand, or the seed or the code changed without regenerating): run %s", f.name, filepath.Clean(dir), regenerate)
-		}
-	}
-	stale, err := staleFiles(dir, files)
+	problems, err := generated.Check(dir, ".svg", files, regenerate)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range stale {
-		t.Errorf("%s in %s is the picture of no product of the seed: run %s (it deletes it)", name, filepath.Clean(dir), regenerate)
+	for _, p := range problems {
+		t.Error(p)
 	}
 }
 
@@ -106,10 +96,10 @@ func TestRunWritesAndPrunes(t *testing.T) {
 	}
 	want := []string{"README.md"}
 	for _, f := range files {
-		want = append(want, f.name)
-		got, err := os.ReadFile(filepath.Join(dir, f.name))
-		if err != nil || !bytes.Equal(got, f.data) {
-			t.Errorf("%s: not written as rendered (%v)", f.name, err)
+		want = append(want, f.Name)
+		got, err := os.ReadFile(filepath.Join(dir, f.Name))
+		if err != nil || !bytes.Equal(got, f.Data) {
+			t.Errorf("%s: not written as rendered (%v)", f.Name, err)
 		}
 	}
 	entries, err := os.ReadDir(dir)
@@ -128,7 +118,7 @@ func TestRunWritesAndPrunes(t *testing.T) {
 	// A second run changes nothing.
 	before := map[string][]byte{}
 	for _, f := range files {
-		before[f.name], _ = os.ReadFile(filepath.Join(dir, f.name))
+		before[f.Name], _ = os.ReadFile(filepath.Join(dir, f.Name))
 	}
 	if err := run(seed, dir, io.Discard); err != nil {
 		t.Fatal(err)
@@ -161,22 +151,22 @@ func TestImagesAreSmallSelfContainedSVG(t *testing.T) {
 	seen := map[string]string{}
 	for i, f := range files {
 		p := products[i]
-		if !bytes.Equal(f.data, again[i].data) {
-			t.Errorf("%s: two renders differ", f.name)
+		if !bytes.Equal(f.Data, again[i].Data) {
+			t.Errorf("%s: two renders differ", f.Name)
 		}
-		if other, dup := seen[string(f.data)]; dup {
-			t.Errorf("%s and %s are the same picture", f.name, other)
+		if other, dup := seen[string(f.Data)]; dup {
+			t.Errorf("%s and %s are the same picture", f.Name, other)
 		}
-		seen[string(f.data)] = f.name
-		if len(f.data) >= 4096 {
-			t.Errorf("%s: %d bytes, want under 4 KB", f.name, len(f.data))
+		seen[string(f.Data)] = f.Name
+		if len(f.Data) >= 4096 {
+			t.Errorf("%s: %d bytes, want under 4 KB", f.Name, len(f.Data))
 		}
 		for _, bad := range []string{"data:", "url(", "href", "javascript", "<!", "<?", "@import", "font"} {
-			if bytes.Contains(bytes.ToLower(f.data), []byte(bad)) {
-				t.Errorf("%s contains %q", f.name, bad)
+			if bytes.Contains(bytes.ToLower(f.Data), []byte(bad)) {
+				t.Errorf("%s contains %q", f.Name, bad)
 			}
 		}
-		checkSVG(t, f.name, f.data, p.Name)
+		checkSVG(t, f.Name, f.Data, p.Name)
 	}
 }
 
