@@ -72,21 +72,12 @@ func (h *Handler) adminNewProduct(c *gin.Context) {
 }
 
 func (h *Handler) adminProduct(c *gin.Context) {
-	id := c.Param("id")
-	if !validID(id) {
-		h.notFound(c)
+	p, ok := h.productParam(c)
+	if !ok {
 		return
 	}
-	p, err := h.api.Product(c, id)
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	form := productForm{
-		ID: p.ID, SKU: p.SKU, Name: p.Name, Description: p.Description, Category: p.Category,
-		Price: majorAmount(p.Price), Currency: p.Price.Currency, ImageURL: p.ImageURL,
-		Notice: adminNotices[c.Query("notice")],
-	}
+	form := formOf(p)
+	form.Notice = adminNotices[c.Query("notice")]
 	h.renderProductForm(c, http.StatusOK, form)
 }
 
@@ -245,10 +236,15 @@ func (h *Handler) stockRefused(c *gin.Context, id, value, msg string) {
 		h.fail(c, err)
 		return
 	}
-	form := productForm{
+	form := formOf(p)
+	form.StockValue, form.StockError = value, msg
+	h.renderProductForm(c, http.StatusUnprocessableEntity, form)
+}
+
+// formOf is the edit form filled with p.
+func formOf(p gateway.Product) productForm {
+	return productForm{
 		ID: p.ID, SKU: p.SKU, Name: p.Name, Description: p.Description, Category: p.Category,
 		Price: majorAmount(p.Price), Currency: p.Price.Currency, ImageURL: p.ImageURL,
-		StockValue: value, StockError: msg,
 	}
-	h.renderProductForm(c, http.StatusUnprocessableEntity, form)
 }

@@ -150,15 +150,26 @@ type productContent struct {
 	Notice   string
 }
 
-func (h *Handler) product(c *gin.Context) {
+// productParam fetches the product the route's :id names. When it cannot
+// (a malformed id: 404; the gateway's error: its page) it has answered, and
+// ok is false.
+func (h *Handler) productParam(c *gin.Context) (p gateway.Product, ok bool) {
 	id := c.Param("id")
 	if !validID(id) {
 		h.notFound(c)
-		return
+		return p, false
 	}
 	p, err := h.api.Product(c, id)
 	if err != nil {
 		h.fail(c, err)
+		return p, false
+	}
+	return p, true
+}
+
+func (h *Handler) product(c *gin.Context) {
+	p, ok := h.productParam(c)
+	if !ok {
 		return
 	}
 	cat, ok, err := h.findCategory(c, p.Category)
