@@ -21,8 +21,6 @@ import (
 	"strings"
 	"time"
 
-	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
-	"go.opentelemetry.io/otel/metric/noop"
 	"go.uber.org/fx"
 
 	"github.com/shopmesh/shopmesh/internal/platform/config"
@@ -62,14 +60,9 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 }
 
 // Traced wraps base so that every call is a client span of the caller's
-// trace and sends its traceparent, with the kit's provider and propagator.
+// trace ("GET gateway") and sends its traceparent.
 func Traced(base http.RoundTripper, tr telemetry.Tracing) http.RoundTripper {
-	return otelhttp.NewTransport(base,
-		otelhttp.WithTracerProvider(tr.Provider),
-		otelhttp.WithPropagators(tr.Propagator),
-		otelhttp.WithMeterProvider(noop.NewMeterProvider()), // the gateway counts its own requests
-		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method + " gateway" }),
-	)
+	return tr.Transport(base, func(_ string, r *http.Request) string { return r.Method + " gateway" })
 }
 
 // ErrUnreachable: the gateway did not answer (refused, reset, timed out).

@@ -16,7 +16,6 @@ import (
 
 	dapr "github.com/dapr/go-sdk/client"
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
-	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel/metric/noop"
 	"go.uber.org/fx"
 	"google.golang.org/grpc"
@@ -98,13 +97,8 @@ func NewSidecar(cfg config.App, log *slog.Logger, tr telemetry.Tracing) *Sidecar
 		base:  "http://127.0.0.1:" + strconv.Itoa(cfg.DaprHTTPPort),
 		token: cfg.DaprAPIToken,
 		http: &http.Client{
-			Timeout: 30 * time.Second,
-			Transport: otelhttp.NewTransport(http.DefaultTransport,
-				otelhttp.WithTracerProvider(tr.Provider),
-				otelhttp.WithPropagators(tr.Propagator),
-				otelhttp.WithMeterProvider(noop.NewMeterProvider()),
-				otelhttp.WithSpanNameFormatter(invokeSpanName),
-			),
+			Timeout:   30 * time.Second,
+			Transport: tr.Transport(http.DefaultTransport, invokeSpanName),
 		},
 		probes: &http.Client{Timeout: 30 * time.Second},
 		log:    log,

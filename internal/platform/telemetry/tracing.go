@@ -11,10 +11,13 @@ package telemetry
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	"go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -37,6 +40,18 @@ type Tracing struct {
 
 // Tracer returns the tracer of one instrumented piece of the kit.
 func (t Tracing) Tracer(name string) trace.Tracer { return t.Provider.Tracer(name) }
+
+// Transport wraps base so that every outbound HTTP call is a client span of
+// the caller's trace, named by spanName, and carries its traceparent. It
+// records no metrics: the server called counts its own requests.
+func (t Tracing) Transport(base http.RoundTripper, spanName func(operation string, r *http.Request) string) http.RoundTripper {
+	return otelhttp.NewTransport(base,
+		otelhttp.WithTracerProvider(t.Provider),
+		otelhttp.WithPropagators(t.Propagator),
+		otelhttp.WithMeterProvider(noop.NewMeterProvider()),
+		otelhttp.WithSpanNameFormatter(spanName),
+	)
+}
 
 // New builds the tracer provider: parent-based sampling (a call that
 // arrives sampled or not keeps that decision, so the first hop, the
