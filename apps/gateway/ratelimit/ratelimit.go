@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"os"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -72,11 +71,7 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 		AuthPerMinute: l.Int("AUTH_RATE_LIMIT_PER_MINUTE", 10),
 		AuthBurst:     l.Int("AUTH_RATE_LIMIT_BURST", 20),
 	}
-	for _, p := range strings.Split(l.String("TRUSTED_PROXIES", ""), ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			cfg.TrustedProxies = append(cfg.TrustedProxies, p)
-		}
-	}
+	cfg.TrustedProxies = l.List("TRUSTED_PROXIES")
 	errs := []error{l.Err()}
 	if cfg.RPS < 1 {
 		errs = append(errs, errors.New("config RATE_LIMIT_RPS: must be at least 1"))

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"strings"
 
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/opensearch-project/opensearch-go/v4"
@@ -60,11 +59,7 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 		Shards:             l.Int("OPENSEARCH_SHARDS", 1),
 		Replicas:           l.Int("OPENSEARCH_REPLICAS", -1),
 	}
-	for _, u := range strings.Split(l.String("OPENSEARCH_URL", ""), ",") {
-		if u = strings.TrimSpace(u); u != "" {
-			cfg.URLs = append(cfg.URLs, u)
-		}
-	}
+	cfg.URLs = l.List("OPENSEARCH_URL")
 	defAuth := AuthNone
 	if cfg.Username != "" {
 		defAuth = AuthBasic

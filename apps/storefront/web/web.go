@@ -72,8 +72,8 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 		EventsInterval: l.Duration("ORDER_EVENTS_INTERVAL", 500*time.Millisecond),
 		EventsLimit:    l.Duration("ORDER_EVENTS_LIMIT", 60*time.Second),
 	}
-	cfg.TrustedProxies = list(l.String("STOREFRONT_TRUSTED_PROXIES", ""))
-	cfg.PublicHosts = list(l.String("STOREFRONT_PUBLIC_HOSTS", ""))
+	cfg.TrustedProxies = l.List("STOREFRONT_TRUSTED_PROXIES")
+	cfg.PublicHosts = l.List("STOREFRONT_PUBLIC_HOSTS")
 	errs := []error{l.Err()}
 	if cfg.EventsInterval <= 0 {
 		errs = append(errs, errors.New("config ORDER_EVENTS_INTERVAL: must be positive"))
@@ -82,17 +82,6 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 		errs = append(errs, errors.New("config ORDER_EVENTS_LIMIT: must be at least ORDER_EVENTS_INTERVAL"))
 	}
 	return cfg, errors.Join(errs...)
-}
-
-// list splits a comma-separated setting, dropping empty items.
-func list(v string) []string {
-	var items []string
-	for _, p := range strings.Split(v, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			items = append(items, p)
-		}
-	}
-	return items
 }
 
 // Handler serves the pages.

@@ -96,6 +96,19 @@ func (l *Loader) String(key, def string) string {
 	return def
 }
 
+// List returns the comma-separated items of key, each trimmed, empty ones
+// dropped; nil when unset.
+func (l *Loader) List(key string) []string {
+	v, _ := l.raw(key)
+	var items []string
+	for _, item := range strings.Split(v, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			items = append(items, item)
+		}
+	}
+	return items
+}
+
 // Int returns the integer value of key, or def when unset.
 func (l *Loader) Int(key string, def int) int {
 	v, ok := l.raw(key)

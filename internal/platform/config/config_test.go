@@ -40,7 +40,9 @@ func TestLoadReportsEveryBadValue(t *testing.T) {
 }
 
 func TestLoaderValues(t *testing.T) {
-	l := NewLoader(lookupMap(map[string]string{"A": " 42 ", "B": "true", "C": "1500ms", "E": "", "F": "0.1"}))
+	l := NewLoader(lookupMap(map[string]string{"A": " 42 ", "B": "true", "C": "1500ms", "E": "", "F": "0.1", "L": " a, ,b ,"}))
+	assert.Equal(t, []string{"a", "b"}, l.List("L"))
+	assert.Nil(t, l.List("MISSING"))
 	assert.Equal(t, 0.1, l.Float("F", 1))
 	assert.Equal(t, 42, l.Int("A", 1))
 	assert.True(t, l.Bool("B", false))
