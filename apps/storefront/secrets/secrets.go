@@ -14,6 +14,7 @@ import (
 
 	"github.com/shopmesh/shopmesh/apps/storefront/session"
 	"github.com/shopmesh/shopmesh/internal/contracts"
+	"github.com/shopmesh/shopmesh/internal/platform/background"
 	"github.com/shopmesh/shopmesh/internal/platform/daprx"
 	"github.com/shopmesh/shopmesh/internal/platform/health"
 )
@@ -37,28 +38,7 @@ const retryEvery = 2 * time.Second
 // start after the app (it waits for the app's port), and until the key is
 // there pages answer 503 and /readyz says why.
 func load(lc fx.Lifecycle, k *session.Keeper, sc *daprx.Sidecar) {
-	var cancel context.CancelFunc
-	done := make(chan struct{})
-	lc.Append(fx.Hook{
-		OnStart: func(context.Context) error {
-			var ctx context.Context
-			ctx, cancel = context.WithCancel(context.Background())
-			go func() {
-				defer close(done)
-				k.Run(ctx, sc.WaitOutbound, retryEvery)
-			}()
-			return nil
-		},
-		OnStop: func(ctx context.Context) error {
-			cancel()
-			select {
-			case <-done:
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		},
-	})
+	background.Go(lc, func(ctx context.Context) { k.Run(ctx, sc.WaitOutbound, retryEvery) })
 }
 
 // Store is a session.Source on contracts.SecretStore.

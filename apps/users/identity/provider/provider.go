@@ -16,6 +16,7 @@ import (
 	"github.com/shopmesh/shopmesh/apps/users/identity/builtin"
 	"github.com/shopmesh/shopmesh/apps/users/password"
 	"github.com/shopmesh/shopmesh/apps/users/tokens"
+	"github.com/shopmesh/shopmesh/internal/platform/background"
 	"github.com/shopmesh/shopmesh/internal/platform/config"
 	"github.com/shopmesh/shopmesh/internal/platform/daprx"
 	"github.com/shopmesh/shopmesh/internal/platform/health"
@@ -73,27 +74,8 @@ func New(p params) (identity.Provider, error) {
 		p.Log.Info("identity provider: cognito")
 		return idp, nil
 	}
-	var cancel context.CancelFunc
-	done := make(chan struct{})
-	p.Lifecycle.Append(fx.Hook{
-		OnStart: func(context.Context) error {
-			var ctx context.Context
-			ctx, cancel = context.WithCancel(context.Background())
-			go func() {
-				defer close(done)
-				p.Keys.Run(ctx, p.Tokens.ReloadInterval, p.Sidecar.WaitOutbound, p.Log)
-			}()
-			return nil
-		},
-		OnStop: func(ctx context.Context) error {
-			cancel()
-			select {
-			case <-done:
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		},
+	background.Go(p.Lifecycle, func(ctx context.Context) {
+		p.Keys.Run(ctx, p.Tokens.ReloadInterval, p.Sidecar.WaitOutbound, p.Log)
 	})
 	p.Log.Info("identity provider: builtin")
 	return p.Builtin, nil
